@@ -1,0 +1,33 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { ConfigModule, type AppConfig } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { ExecutorModule } from './executor/executor.module.js';
+import { HealthModule } from './health/health.module.js';
+import { IngestModule } from './ingest/ingest.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
+import { StatusModule } from './status/status.module.js';
+import { StorageModule } from './storage/storage.module.js';
+
+export type AppMode = 'serve' | 'ingest';
+
+/**
+ * `serve` is the daemon: ingest plus notifications and the HTTP API. `ingest` is the one-shot
+ * command: the same ingest path with no HTTP, no notifications and no schedule.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(options: { config: AppConfig; logger: Logger; mode: AppMode }): DynamicModule {
+    const core = [
+      ConfigModule.forRoot(options.config),
+      LoggingModule.forRoot(options.logger),
+      DatabaseModule.forRoot({ migrate: options.mode === 'ingest' || options.config.MIGRATE_ON_START }),
+      StorageModule,
+      ExecutorModule,
+      IngestModule,
+    ];
+    const daemon = options.mode === 'serve' ? [NotificationsModule, HealthModule, StatusModule] : [];
+    return { module: AppModule, imports: [...core, ...daemon] };
+  }
+}

@@ -1,0 +1,47 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from '../app.module.js';
+import { parseEnvironment } from '../config/environment.js';
+import { IngestRunner } from '../ingest/ingest-runner.service.js';
+import { createLogger, NestPinoLogger } from '../logging/logger.js';
+import { NotificationsService } from '../notifications/notifications.service.js';
+
+/**
+ * The daemon. Shutdown contract (SIGTERM or SIGINT): stop claiming, drain in-flight files up
+ * to DRAIN_TIMEOUT_MS, release the leases of what is left, close the notification source,
+ * then the HTTP server, the pool, the store and the database (in that order), and exit 0.
+ */
+export async function runServe(): Promise<void> {
+  const config = parseEnvironment(process.env);
+  const logger = createLogger(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, mode: 'serve' }), {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+  });
+  // Admin requests are small JSON bodies; anything bigger is refused before parsing.
+  app.useBodyParser('json', { limit: '16kb' });
+  await app.listen(config.PORT, config.HOST);
+  const runner = app.get(IngestRunner);
+  runner.start();
+  logger.info({ port: config.PORT, storage: config.STORAGE_URL, executor: config.EXECUTOR }, 'tweet-ingest serving');
+
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await runner.drain(config.DRAIN_TIMEOUT_MS);
+      await app.get(NotificationsService).close();
+      await app.close();
+      logger.info('shutdown complete');
+      logger.flush?.();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,37 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.module.js';
+import { EXECUTOR, type Executor, type ExecutorKind } from './executor.js';
+import { InlineExecutor } from './inline.executor.js';
+import { ProcessPoolExecutor } from './process-pool.executor.js';
+import { ThreadPoolExecutor } from './thread-pool.executor.js';
+
+export function createExecutor(kind: ExecutorKind, size: number): Executor {
+  switch (kind) {
+    case 'threads':
+      return new ThreadPoolExecutor(size);
+    case 'processes':
+      return new ProcessPoolExecutor(size);
+    case 'inline':
+      return new InlineExecutor();
+  }
+}
+
+/** Provides the Executor chosen by EXECUTOR / EXECUTOR_SIZE; closes its pool on shutdown. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: EXECUTOR,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => createExecutor(config.EXECUTOR, config.EXECUTOR_SIZE),
+    },
+  ],
+  exports: [EXECUTOR],
+})
+export class ExecutorModule implements OnApplicationShutdown {
+  constructor(@Inject(EXECUTOR) private readonly executor: Executor) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.executor.close();
+  }
+}

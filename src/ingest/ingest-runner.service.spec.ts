@@ -1,0 +1,115 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseEnvironment } from '../config/environment.js';
+import type { FileProcessor } from './file-processor.js';
+import type { ClaimedFile, FileOutcome, FilesRepository } from './files.repository.js';
+import { PermanentError } from './ingest.errors.js';
+import { IngestRunner } from './ingest-runner.service.js';
+
+const claimedFile = (overrides: Partial<ClaimedFile> = {}): ClaimedFile => ({
+  id: '1',
+  bucket: 'b',
+  name: 'part-1.jsonl.gz',
+  generation: '1',
+  size: 10,
+  attempts: 1,
+  backfillId: null,
+  expiredLeaseOwner: null,
+  ...overrides,
+});
+
+const outcome = { lines: 1, tweets: 1, inserted: 1, duplicates: 0, deletes: 0, notices: 0, rejected: 0, bytesRead: 1, bytesDecoded: 1, timings: { readMs: 0, decompressMs: 0, parseMs: 0, cleanMs: 0, writeMs: 0, totalMs: 0 } } satisfies FileOutcome;
+
+function setUp(file: ClaimedFile, process: (file: ClaimedFile, signal: AbortSignal) => Promise<FileOutcome>) {
+  let handedOut = false;
+  const files = {
+    claimNextFiles: vi.fn(async () => {
+      if (handedOut) return [];
+      handedOut = true;
+      return [file];
+    }),
+    renewLease: vi.fn(async () => true),
+    markFileDone: vi.fn(async () => true),
+    markFileFailed: vi.fn(async () => true),
+    scheduleRetry: vi.fn(async () => true),
+    releaseFile: vi.fn(async () => true),
+  };
+  const config = parseEnvironment({ MAX_ATTEMPTS: '3', RETRY_BASE_MS: '1000', POLL_INTERVAL_MS: '50', LEASE_MS: '60000' });
+  const runner = new IngestRunner(config, pino({ level: 'silent' }), files as unknown as FilesRepository, { process } as unknown as FileProcessor);
+  return { runner, files };
+}
+
+describe('IngestRunner', () => {
+  let runner: IngestRunner | undefined;
+  afterEach(async () => {
+    await runner?.drain(0);
+  });
+
+  it('records a processed file as done with its outcome', async () => {
+    const setup = setUp(claimedFile(), async () => outcome);
+    runner = setup.runner;
+    runner.start();
+    await vi.waitFor(() => expect(setup.files.markFileDone).toHaveBeenCalledWith('1', runner!.owner, outcome));
+    expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
+  });
+
+  it('fails a file at once on a permanent error, with the error as its reason', async () => {
+    const setup = setUp(claimedFile(), async () => {
+      throw new PermanentError('corrupt file part-1.jsonl.gz: incorrect header check');
+    });
+    runner = setup.runner;
+    runner.start();
+    await vi.waitFor(() =>
+      expect(setup.files.markFileFailed).toHaveBeenCalledWith('1', runner!.owner, 'corrupt file part-1.jsonl.gz: incorrect header check'),
+    );
+    expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
+  });
+
+  it('retries a transient error with a delay that doubles per attempt', async () => {
+    const setup = setUp(claimedFile({ attempts: 2 }), async () => {
+      throw new Error('connection terminated');
+    });
+    runner = setup.runner;
+    runner.start();
+    await vi.waitFor(() => expect(setup.files.scheduleRetry).toHaveBeenCalledWith('1', runner!.owner, 'connection terminated', 2000));
+    expect(setup.files.markFileFailed).not.toHaveBeenCalled();
+  });
+
+  it('gives up after MAX_ATTEMPTS transient failures', async () => {
+    const setup = setUp(claimedFile({ attempts: 3 }), async () => {
+      throw new Error('connection terminated');
+    });
+    runner = setup.runner;
+    runner.start();
+    await vi.waitFor(() =>
+      expect(setup.files.markFileFailed).toHaveBeenCalledWith('1', runner!.owner, 'gave up after 3 attempts: connection terminated'),
+    );
+  });
+
+  it('fails without processing a file whose leases kept expiring past MAX_ATTEMPTS', async () => {
+    const process = vi.fn(async () => outcome);
+    const setup = setUp(claimedFile({ attempts: 4, expiredLeaseOwner: 'dead-replica' }), process);
+    runner = setup.runner;
+    runner.start();
+    await vi.waitFor(() => expect(setup.files.markFileFailed).toHaveBeenCalled());
+    expect(process).not.toHaveBeenCalled();
+    expect(setup.files.markFileFailed.mock.calls[0]![2]).toMatch(/^gave up after 3 attempts: the process handling it stopped/);
+  });
+
+  it('on drain, waits up to the timeout, then aborts and releases what is still in flight', async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const setup = setUp(claimedFile(), (_file, signal) => {
+      started();
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    });
+    runner = setup.runner;
+    runner.start();
+    await running;
+    await runner.drain(50);
+    expect(setup.files.releaseFile).toHaveBeenCalledWith('1', runner.owner);
+    expect(setup.files.markFileFailed).not.toHaveBeenCalled();
+    expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
+    expect(runner.state().activeFiles).toEqual([]);
+  });
+});
