@@ -123,7 +123,10 @@ describe('createDecodedStream', () => {
     }
     expect(bytes).toBeGreaterThan(5_000_000);
     expect(decoded.destroyed).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The source is released asynchronously, once its pending read settles.
+    for (let waited = 0; !gzip.destroyed && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     expect(gzip.destroyed).toBe(true);
     endless.destroy();
   });

@@ -184,7 +184,9 @@ describe('processChunk on the real 2018 streaming sample, through decode and spl
     expect(rows).toHaveLength(80); // 72 tweets + 8 quoted originals
     expect(new Set(rows.map((row) => row.id))).toEqual(expectedIds);
     for (const row of rows) {
-      expect(row.createdAt).toMatch(/^2018-03-\d\dT\d\d:\d\d:\d\d\.000Z$/);
+      // created_at has whole seconds; the snowflake id holds the same instant to the millisecond.
+      const snowflakeMs = Number(BigInt(row.id) >> 22n) + 1_288_834_974_657;
+      expect(row.createdAt).toBe(new Date(Math.floor(snowflakeMs / 1000) * 1000).toISOString());
       expect(row.userScreenName).not.toBeNull();
     }
   });

@@ -154,6 +154,17 @@ describe('RecordSplitter, JSON lines', () => {
     ]);
   });
 
+  it('accepts a record of exactly maxRecordBytes and rejects one byte more', () => {
+    const exact = `{"t":"${'e'.repeat(1492)}"}`; // 1500 bytes
+    const over = `{"t":"${'o'.repeat(1493)}"}`;
+    const run = expectSameForEveryPieceSize(`${exact}\r\n${over}\n${exact}`, { chunkBytes: 100, maxRecordBytes: 1500 });
+    expect(run.records).toEqual([
+      { lineNo: 1, text: exact },
+      { lineNo: 3, text: exact },
+    ]);
+    expect(run.rejected.map((record) => record.lineNo)).toEqual([2]);
+  });
+
   it('rejects an over-long last line without newline', () => {
     const run = expectSameForEveryPieceSize(`{"a":1}\n${'z'.repeat(500)}`, {
       chunkBytes: 64,

@@ -40,15 +40,16 @@ const MAX_BUFFER_BYTES = 0xffff_ffff;
  * Cuts a decompressed byte stream into ChunkTasks of complete records, about `chunkBytes` each,
  * without parsing JSON. Push the stream's chunks in order, then call `end()` once.
  *
- * Memory: one working buffer of at most chunkBytes + maxRecordBytes + 64 KiB, plus the tasks
+ * Memory: one working buffer of about chunkBytes + maxRecordBytes + 64 KiB at most, plus the tasks
  * handed out; each task gets a fresh, exactly sized copy of its bytes so that it can be
  * transferred to a worker without dragging the working buffer along.
  */
 export class RecordSplitter {
   private readonly chunkBytes: number;
   private readonly maxRecordBytes: number;
-  // An unfinished record is dropped once longer than this: maxRecordBytes, but never before
-  // the KiB its rejection shows has arrived, whatever the chunking.
+  // An unfinished record is dropped once longer than this: maxRecordBytes plus the CR a CRLF
+  // line end may still strip, but never before the KiB its rejection shows has arrived, so
+  // that the outcome does not depend on the chunking.
   private readonly unfinishedRecordLimit: number;
   private readonly capacity: number;
 
@@ -86,7 +87,7 @@ export class RecordSplitter {
     }
     this.chunkBytes = chunkBytes;
     this.maxRecordBytes = maxRecordBytes;
-    this.unfinishedRecordLimit = Math.max(maxRecordBytes, RAW_EXCERPT_BYTES);
+    this.unfinishedRecordLimit = Math.max(maxRecordBytes + 1, RAW_EXCERPT_BYTES);
     this.capacity = chunkBytes + this.unfinishedRecordLimit + MIN_FREE_BYTES;
     if (this.capacity > MAX_BUFFER_BYTES) {
       throw new RangeError('chunkBytes + maxRecordBytes must stay below 4 GiB');
@@ -94,7 +95,7 @@ export class RecordSplitter {
     this.buffer = Buffer.allocUnsafe(Math.min(this.capacity, INITIAL_BUFFER_BYTES));
   }
 
-  /** Bytes held by the working buffer now: at most chunkBytes + maxRecordBytes + 64 KiB. */
+  /** Bytes held by the working buffer now: never more than about chunkBytes + maxRecordBytes + 64 KiB. */
   get workingBufferBytes(): number {
     return this.buffer.length;
   }
