@@ -282,6 +282,115 @@ export class FilesRepository {
     };
   }
 
+  /**
+   * Withdraws a cancelled backfill's files that nobody holds: its pending rows are deleted, so
+   * a later scan or backfill may enqueue those objects again. Processing rows are left to
+   * finish (a row claimed concurrently is re-checked by the DELETE and skipped).
+   */
+  async withdrawPendingFiles(backfillId: string): Promise<number> {
+    const rows = await this.update(`DELETE FROM ingest_files WHERE backfill_id = $1 AND status = 'pending' RETURNING id`, [backfillId]);
+    return rows.length;
+  }
+
+  /**
+   * One page of the ledger for the admin API, in id order after the cursor `afterId`.
+   * starts_with() instead of LIKE: a prefix's '_' must not act as a wildcard.
+   */
+  async listFiles(filter: LedgerFilter): Promise<LedgerFile[]> {
+    const rows: LedgerFileRow[] = await this.dataSource.query(
+      `SELECT ${LEDGER_FILE_COLUMNS} FROM ingest_files
+       WHERE ($1::text IS NULL OR status = $1)
+         AND ($2::bigint IS NULL OR backfill_id = $2)
+         AND ($3::text IS NULL OR starts_with(name, $3))
+         AND ($4::bigint IS NULL OR id > $4)
+       ORDER BY id
+       LIMIT $5`,
+      [filter.status ?? null, filter.backfillId ?? null, filter.prefix ?? null, filter.afterId ?? null, filter.limit],
+    );
+    return rows.map(toLedgerFile);
+  }
+
+  async findFile(id: string): Promise<LedgerFile | null> {
+    const rows: LedgerFileRow[] = await this.dataSource.query(`SELECT ${LEDGER_FILE_COLUMNS} FROM ingest_files WHERE id = $1`, [id]);
+    return rows[0] ? toLedgerFile(rows[0]) : null;
+  }
+
+  /** The first dead letters of a file, in line order. */
+  async findRejectedRecords(fileId: string, limit: number): Promise<RejectedRecordView[]> {
+    const rows: { line_no: string; reason: string; raw: string; created_at: Date }[] = await this.dataSource.query(
+      `SELECT line_no, reason, raw, created_at FROM rejected_records WHERE file_id = $1 ORDER BY line_no LIMIT $2`,
+      [fileId, limit],
+    );
+    return rows.map((row) => ({ lineNo: Number(row.line_no), reason: row.reason, raw: row.raw, createdAt: row.created_at }));
+  }
+
+  /**
+   * Gives a failed file a fresh start: pending, attempts back to 0, claimable now. Its error is
+   * kept (as the last error, the way a scheduled retry keeps it) until the file is done.
+   * Null when the file does not exist or is not failed.
+   */
+  async retryFailedFile(id: string): Promise<LedgerFile | null> {
+    const rows = await this.update<LedgerFileRow>(
+      `UPDATE ingest_files
+       SET status = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL,
+           lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = $1 AND status = 'failed'
+       RETURNING ${LEDGER_FILE_COLUMNS}`,
+      [id],
+    );
+    return rows[0] ? toLedgerFile(rows[0]) : null;
+  }
+
+  /**
+   * Files finished (done) in the last minute and the last 15 minutes, cluster-wide. Served by
+   * the (status, finished_at) index: only recent rows are read.
+   */
+  async recentThroughput(): Promise<{ lastMinute: FinishedWindow; last15Minutes: FinishedWindow }> {
+    const [row]: Record<string, string>[] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE finished_at > now() - interval '1 minute') AS files_1,
+              coalesce(sum(tweets) FILTER (WHERE finished_at > now() - interval '1 minute'), 0) AS tweets_1,
+              coalesce(sum(inserted) FILTER (WHERE finished_at > now() - interval '1 minute'), 0) AS inserted_1,
+              coalesce(sum(bytes_read) FILTER (WHERE finished_at > now() - interval '1 minute'), 0) AS bytes_1,
+              count(*) AS files_15,
+              coalesce(sum(tweets), 0) AS tweets_15,
+              coalesce(sum(inserted), 0) AS inserted_15,
+              coalesce(sum(bytes_read), 0) AS bytes_15
+       FROM ingest_files
+       WHERE status = 'done' AND finished_at > now() - interval '15 minutes'`,
+    );
+    const window = (suffix: string): FinishedWindow => ({
+      files: Number(row![`files_${suffix}`]),
+      tweets: Number(row![`tweets_${suffix}`]),
+      inserted: Number(row![`inserted_${suffix}`]),
+      bytesRead: Number(row![`bytes_${suffix}`]),
+    });
+    return { lastMinute: window('1'), last15Minutes: window('15') };
+  }
+
+  /** Per-stage milliseconds summed over the files done in the last `windowSeconds`. */
+  async recentStageTimings(windowSeconds: number): Promise<{ files: number; timings: StageTimings }> {
+    const [row]: Record<string, string>[] = await this.dataSource.query(
+      `SELECT count(*) AS files,
+              coalesce(sum(read_ms), 0) AS read_ms, coalesce(sum(decompress_ms), 0) AS decompress_ms,
+              coalesce(sum(parse_ms), 0) AS parse_ms, coalesce(sum(clean_ms), 0) AS clean_ms,
+              coalesce(sum(write_ms), 0) AS write_ms, coalesce(sum(total_ms), 0) AS total_ms
+       FROM ingest_files
+       WHERE status = 'done' AND finished_at > now() - make_interval(secs => $1::double precision)`,
+      [windowSeconds],
+    );
+    return {
+      files: Number(row!.files),
+      timings: {
+        readMs: Number(row!.read_ms),
+        decompressMs: Number(row!.decompress_ms),
+        parseMs: Number(row!.parse_ms),
+        cleanMs: Number(row!.clean_ms),
+        writeMs: Number(row!.write_ms),
+        totalMs: Number(row!.total_ms),
+      },
+    };
+  }
+
   /** Ids of the ledger rows for these objects (any status), for the one-shot command. */
   async findIdsOfObjects(objects: readonly StoredObject[]): Promise<string[]> {
     if (objects.length === 0) return [];
@@ -343,4 +452,133 @@ interface ProgressRow {
   tweets: string;
   inserted: string;
   bytes_decoded: string;
+}
+
+export interface LedgerFilter {
+  status?: FileStatus;
+  backfillId?: string;
+  /** Object names starting with this. */
+  prefix?: string;
+  /** Cursor: only ids greater than this. */
+  afterId?: string;
+  limit: number;
+}
+
+/** A ledger row as the admin API shows it. */
+export interface LedgerFile {
+  id: string;
+  bucket: string;
+  name: string;
+  generation: string;
+  size: number;
+  status: FileStatus;
+  attempts: number;
+  backfillId: string | null;
+  error: string | null;
+  lines: number;
+  tweets: number;
+  inserted: number;
+  duplicates: number;
+  deletes: number;
+  notices: number;
+  rejected: number;
+  bytesRead: number;
+  bytesDecoded: number;
+  timings: StageTimings;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  nextAttemptAt: Date;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface RejectedRecordView {
+  lineNo: number;
+  reason: string;
+  /** The first KiB of the line. */
+  raw: string;
+  createdAt: Date;
+}
+
+export interface FinishedWindow {
+  files: number;
+  tweets: number;
+  inserted: number;
+  bytesRead: number;
+}
+
+const LEDGER_FILE_COLUMNS = `id, bucket, name, generation, size, status, attempts, backfill_id, error,
+  lines, tweets, inserted, duplicates, deletes, notices, rejected, bytes_read, bytes_decoded,
+  read_ms, decompress_ms, parse_ms, clean_ms, write_ms, total_ms,
+  lease_owner, lease_expires_at, next_attempt_at, created_at, started_at, finished_at`;
+
+interface LedgerFileRow {
+  id: string;
+  bucket: string;
+  name: string;
+  generation: string;
+  size: string;
+  status: FileStatus;
+  attempts: number;
+  backfill_id: string | null;
+  error: string | null;
+  lines: string;
+  tweets: string;
+  inserted: string;
+  duplicates: string;
+  deletes: string;
+  notices: string;
+  rejected: string;
+  bytes_read: string;
+  bytes_decoded: string;
+  read_ms: number;
+  decompress_ms: number;
+  parse_ms: number;
+  clean_ms: number;
+  write_ms: number;
+  total_ms: number;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  next_attempt_at: Date;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+function toLedgerFile(row: LedgerFileRow): LedgerFile {
+  return {
+    id: String(row.id),
+    bucket: row.bucket,
+    name: row.name,
+    generation: row.generation,
+    size: Number(row.size),
+    status: row.status,
+    attempts: row.attempts,
+    backfillId: row.backfill_id === null ? null : String(row.backfill_id),
+    error: row.error,
+    lines: Number(row.lines),
+    tweets: Number(row.tweets),
+    inserted: Number(row.inserted),
+    duplicates: Number(row.duplicates),
+    deletes: Number(row.deletes),
+    notices: Number(row.notices),
+    rejected: Number(row.rejected),
+    bytesRead: Number(row.bytes_read),
+    bytesDecoded: Number(row.bytes_decoded),
+    timings: {
+      readMs: row.read_ms,
+      decompressMs: row.decompress_ms,
+      parseMs: row.parse_ms,
+      cleanMs: row.clean_ms,
+      writeMs: row.write_ms,
+      totalMs: row.total_ms,
+    },
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+    nextAttemptAt: row.next_attempt_at,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
 }

@@ -30,7 +30,7 @@ function setUp(file: ClaimedFile, process: (file: ClaimedFile, signal: AbortSign
     }),
     renewLease: vi.fn(async () => true),
     markFileDone: vi.fn(async () => true),
-    markFileFailed: vi.fn(async () => true),
+    markFileFailed: vi.fn(async (_id: string, _owner: string | null, _error: string) => true),
     scheduleRetry: vi.fn(async () => true),
     releaseFile: vi.fn(async () => true),
   };
@@ -51,6 +51,28 @@ describe('IngestRunner', () => {
     runner.start();
     await vi.waitFor(() => expect(setup.files.markFileDone).toHaveBeenCalledWith('1', runner!.owner, outcome));
     expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
+  });
+
+  it('reports each file processed to the end to the file-finished listener', async () => {
+    const setup = setUp(claimedFile(), async () => outcome);
+    runner = setup.runner;
+    const finished = vi.fn();
+    runner.setFileFinishedListener(finished);
+    runner.start();
+    await vi.waitFor(() => expect(finished).toHaveBeenCalledWith({ file: claimedFile(), outcome }));
+  });
+
+  it('records a file as done even when the file-finished listener throws', async () => {
+    const setup = setUp(claimedFile(), async () => outcome);
+    runner = setup.runner;
+    runner.setFileFinishedListener(() => {
+      throw new Error('observer bug');
+    });
+    runner.start();
+    await vi.waitFor(() => expect(runner!.state().processed.done).toBe(1));
+    expect(setup.files.markFileDone).toHaveBeenCalledTimes(1);
+    expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
+    expect(setup.files.markFileFailed).not.toHaveBeenCalled();
   });
 
   it('fails a file at once on a permanent error, with the error as its reason', async () => {

@@ -33,6 +33,12 @@ interface ActiveFile {
   startedAt: number;
 }
 
+/** A file this replica processed to the end, with its counts and stage timings. */
+export interface FinishedFile {
+  file: ClaimedFile;
+  outcome: FileOutcome;
+}
+
 export interface RunnerState {
   owner: string;
   running: boolean;
@@ -59,6 +65,7 @@ export class IngestRunner {
   private lastClaimError: string | null = null;
   private readonly processed = { done: 0, failed: 0, retried: 0 };
   private pausedCheck: () => Promise<boolean> = async () => false;
+  private fileFinishedListener: ((finished: FinishedFile) => void) | null = null;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -70,6 +77,14 @@ export class IngestRunner {
   /** Lets the admin API pause claiming cluster-wide (paused replicas finish what they hold). */
   setPausedCheck(check: () => Promise<boolean>): void {
     this.pausedCheck = check;
+  }
+
+  /**
+   * Lets the metrics observe each file this replica processes to the end (its rows are written
+   * even when the lease was lost meanwhile, so it is reported either way). One listener.
+   */
+  setFileFinishedListener(listener: ((finished: FinishedFile) => void) | null): void {
+    this.fileFinishedListener = listener;
   }
 
   start(): void {
@@ -176,6 +191,7 @@ export class IngestRunner {
       const outcome = await this.processor.process(file, controller.signal);
       const recorded = await this.files.markFileDone(file.id, this.owner, outcome);
       this.processed.done += 1;
+      this.reportFinished(file, outcome, log);
       if (recorded) log.info({ outcome: 'done', ...summarise(outcome) }, 'file done');
       else log.warn({ outcome: 'lease lost' }, 'file finished but its lease was taken over; outcome not recorded');
     } catch (error) {
@@ -216,6 +232,15 @@ export class IngestRunner {
       await write();
     } catch (error) {
       log.error({ err: describeError(error) }, 'cannot record the file outcome; its lease will expire and it will be retried');
+    }
+  }
+
+  // An observer's failure must never change how a file ends.
+  private reportFinished(file: ClaimedFile, outcome: FileOutcome, log: Logger): void {
+    try {
+      this.fileFinishedListener?.({ file, outcome });
+    } catch (error) {
+      log.warn({ err: describeError(error) }, 'file-finished listener failed');
     }
   }
 

@@ -1,9 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { BackfillsService } from '../backfills/backfills.service.js';
 import { EXECUTOR, type Executor } from '../executor/executor.js';
-import { FilesRepository } from '../ingest/files.repository.js';
+import { FilesRepository, type FinishedWindow } from '../ingest/files.repository.js';
 import { IngestRunner } from '../ingest/ingest-runner.service.js';
 import { TweetsRepository } from '../ingest/tweets.repository.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
+import { PauseService } from '../pause/pause.service.js';
+import { stageProfile } from './stage-profile.js';
+
+// The stage profile covers the files finished in this window: long enough to smooth out one
+// odd file, short enough to reflect a change of EXECUTOR_SIZE or replicas within minutes.
+const STAGE_WINDOW_MINUTES = 15;
 
 /** The state of the cluster (from the database) and of this replica, for ops tooling. */
 @Injectable()
@@ -14,16 +21,47 @@ export class StatusService {
     private readonly runner: IngestRunner,
     @Inject(EXECUTOR) private readonly executor: Executor,
     private readonly notifications: NotificationsService,
+    private readonly pause: PauseService,
+    private readonly backfills: BackfillsService,
   ) {}
 
   async status() {
-    const [files, tweets] = await Promise.all([this.files.countByStatus(), this.tweets.countTweets()]);
+    const [files, tweets, throughput, stages, pause, activeBackfills] = await Promise.all([
+      this.files.countByStatus(),
+      this.tweets.countTweets(),
+      this.files.recentThroughput(),
+      this.files.recentStageTimings(STAGE_WINDOW_MINUTES * 60),
+      this.pause.state(),
+      this.backfills.active(),
+    ]);
     return {
       files,
       tweets,
+      queueDepth: files.pending,
+      paused: pause.paused,
+      throughput: {
+        lastMinute: rates(throughput.lastMinute, 60),
+        last15Minutes: rates(throughput.last15Minutes, 15 * 60),
+      },
+      backfills: { active: activeBackfills },
+      stages: stageProfile(stages.files, stages.timings, STAGE_WINDOW_MINUTES),
       executor: this.executor.stats(),
       replica: this.runner.state(),
       notifications: this.notifications.state(),
     };
   }
+}
+
+function rates(window: FinishedWindow, seconds: number) {
+  return {
+    ...window,
+    filesPerMinute: round((window.files / seconds) * 60),
+    tweetsPerSecond: round(window.tweets / seconds),
+    insertedPerSecond: round(window.inserted / seconds),
+    megabytesReadPerSecond: round(window.bytesRead / 1e6 / seconds),
+  };
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
 }
