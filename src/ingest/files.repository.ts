@@ -464,8 +464,8 @@ export interface LedgerFilter {
   limit: number;
 }
 
-/** A ledger row as the admin API shows it. */
-export interface LedgerFile {
+/** A ledger row as the admin API shows it: the file, its state and its last outcome. */
+export interface LedgerFile extends FileOutcome {
   id: string;
   bucket: string;
   name: string;
@@ -475,16 +475,6 @@ export interface LedgerFile {
   attempts: number;
   backfillId: string | null;
   error: string | null;
-  lines: number;
-  tweets: number;
-  inserted: number;
-  duplicates: number;
-  deletes: number;
-  notices: number;
-  rejected: number;
-  bytesRead: number;
-  bytesDecoded: number;
-  timings: StageTimings;
   leaseOwner: string | null;
   leaseExpiresAt: Date | null;
   nextAttemptAt: Date;
