@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // After 'default', so that its banner comes after the summary (test/support/missing-tools-reporter.ts).
+    reporters: ['default', './test/support/missing-tools-reporter.ts'],
   },
 });

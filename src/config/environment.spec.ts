@@ -48,6 +48,18 @@ describe('parseEnvironment', () => {
     expect(parseEnvironment({ NODE_ENV: 'production', ADMIN_TOKEN: 'x'.repeat(32) }).ADMIN_TOKEN).toHaveLength(32);
   });
 
+  it('refuses a Pub/Sub subscription without a gs:// bucket, naming both variables', () => {
+    expect(() => parseEnvironment({ PUBSUB_SUBSCRIPTION: 'ingest', STORAGE_URL: '/srv/tweets' })).toThrowError(
+      /PUBSUB_SUBSCRIPTION: needs a gs:\/\/ STORAGE_URL \(got "\/srv\/tweets"\)/,
+    );
+    expect(parseEnvironment({ PUBSUB_SUBSCRIPTION: 'ingest', STORAGE_URL: 'gs://tweets/2024' }).PUBSUB_SUBSCRIPTION).toBe('ingest');
+  });
+
+  it('bounds STORAGE_LIST_PAGE_SIZE by what GCS serves', () => {
+    expect(parseEnvironment({}).STORAGE_LIST_PAGE_SIZE).toBe(1000);
+    expect(() => parseEnvironment({ STORAGE_LIST_PAGE_SIZE: '1001' })).toThrowError(/STORAGE_LIST_PAGE_SIZE="1001"/);
+  });
+
   it('lists every variable for the Helm chart, secrets flagged', () => {
     const names = ENVIRONMENT_VARIABLES.map((variable) => variable.name);
     expect(names).toContain('STORAGE_URL');

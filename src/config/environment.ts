@@ -38,6 +38,8 @@ export const environmentSchema = z.object({
   DATABASE_POOL_SIZE: integer(2, 200).default(10),
   MIGRATE_ON_START: booleanString.default(true),
   STORAGE_URL: z.string().min(1).default('./data/bucket'),
+  // GCS returns at most 1000 objects per list request.
+  STORAGE_LIST_PAGE_SIZE: integer(1, 1000).default(1000),
   PUBSUB_SUBSCRIPTION: z.string().trim().min(1).optional(),
   GOOGLE_CLOUD_PROJECT: z.string().trim().min(1).optional(),
   PUBSUB_MAX_MESSAGES: integer(1, 100_000).default(1000),
@@ -83,6 +85,7 @@ const descriptions: Record<keyof Environment, string> = {
   DATABASE_POOL_SIZE: 'connections per replica',
   MIGRATE_ON_START: 'serve applies pending migrations at start',
   STORAGE_URL: 'gs://bucket[/prefix] or a local folder',
+  STORAGE_LIST_PAGE_SIZE: 'objects per list request (one page in memory at a time)',
   PUBSUB_SUBSCRIPTION: 'bucket notification subscription (full name, or short with GOOGLE_CLOUD_PROJECT)',
   GOOGLE_CLOUD_PROJECT: 'project of a short subscription name',
   PUBSUB_MAX_MESSAGES: 'flow control: outstanding messages',
@@ -139,6 +142,10 @@ export function parseEnvironment(source: NodeJS.ProcessEnv): Environment {
   }
   if (result.data.NODE_ENV === 'production' && !result.data.ADMIN_TOKEN) {
     throw new ConfigurationError(['ADMIN_TOKEN: required when NODE_ENV=production']);
+  }
+  // Notifications name a GCS bucket: with a local folder none would ever match, silently.
+  if (result.data.PUBSUB_SUBSCRIPTION && !result.data.STORAGE_URL.startsWith('gs://')) {
+    throw new ConfigurationError([`PUBSUB_SUBSCRIPTION: needs a gs:// STORAGE_URL (got ${JSON.stringify(result.data.STORAGE_URL)})`]);
   }
   return result.data;
 }

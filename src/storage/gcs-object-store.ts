@@ -65,6 +65,8 @@ export interface GcsObjectStoreOptions {
   projectId?: string;
   /** An existing client (tests, or sharing one client); by default one is created. */
   storage?: Storage;
+  /** Objects per list request when list() is not given a pageSize (GCS allows up to 1000). */
+  listPageSize?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export class GcsObjectStore implements ObjectStore {
   readonly url: string;
   private readonly storage: Storage;
   private readonly handle: Bucket;
+  private readonly listPageSize: number;
 
   constructor(options: GcsObjectStoreOptions) {
     const location = parseGcsUrl(options.url);
@@ -93,6 +96,7 @@ export class GcsObjectStore implements ObjectStore {
         retryOptions: { autoRetry: true, maxRetries: MAX_RETRIES },
       });
     this.handle = this.storage.bucket(this.bucket);
+    this.listPageSize = options.listPageSize ?? DEFAULT_PAGE_SIZE;
   }
 
   /**
@@ -103,7 +107,7 @@ export class GcsObjectStore implements ObjectStore {
    */
   async *list(prefix = '', options: ListOptions = {}): AsyncIterable<StoredObject[]> {
     assertSafeRelativePath(prefix);
-    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    const pageSize = options.pageSize ?? this.listPageSize;
     if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, got ${pageSize}`);
     let pageToken: string | undefined;
     do {

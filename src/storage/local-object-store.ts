@@ -18,8 +18,11 @@ export class LocalObjectStore implements ObjectStore {
   readonly rootPrefix = '';
   readonly url: string;
 
-  constructor(folder: string) {
+  private readonly listPageSize: number;
+
+  constructor(folder: string, options: { listPageSize?: number } = {}) {
     this.bucket = path.resolve(folder);
+    this.listPageSize = options.listPageSize ?? DEFAULT_PAGE_SIZE;
     this.url = this.bucket;
   }
 
@@ -29,7 +32,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async *list(prefix = '', options: ListOptions = {}): AsyncIterable<StoredObject[]> {
     assertSafeRelativePath(prefix);
-    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    const pageSize = options.pageSize ?? this.listPageSize;
     let page: StoredObject[] = [];
     for await (const name of this.walk('')) {
       if (!name.startsWith(prefix)) continue;

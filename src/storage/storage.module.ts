@@ -12,7 +12,7 @@ export const OBJECT_STORE = Symbol('OBJECT_STORE');
     {
       provide: OBJECT_STORE,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createObjectStore(config.STORAGE_URL, config.GOOGLE_CLOUD_PROJECT),
+      useFactory: (config: AppConfig) => createObjectStore(config.STORAGE_URL, { projectId: config.GOOGLE_CLOUD_PROJECT, listPageSize: config.STORAGE_LIST_PAGE_SIZE }),
     },
   ],
   exports: [OBJECT_STORE],
