@@ -3,7 +3,7 @@ import { PermanentError } from '../ingest/ingest.errors.js';
 /** The object (or that generation of it) no longer exists: retrying cannot help. */
 export class ObjectNotFoundError extends PermanentError {
   constructor(readonly objectName: string, readonly generation?: string) {
-    super(`object not found: ${objectName}${generation ? ` (generation ${generation})` : ''}`);
+    super(`object not found: ${objectName}${generation ? ` (generation ${generation})` : ''}: deleted or overwritten before it was ingested; a newer generation, if any, has its own ledger row`);
     this.name = 'ObjectNotFoundError';
   }
 }
