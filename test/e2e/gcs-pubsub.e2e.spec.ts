@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PubSub, v1, type Topic } from '@google-cloud/pubsub';
-import { Storage, type Bucket } from '@google-cloud/storage';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCorpus, digestTweetIds, type CorpusManifest } from '../support/corpus-generator.js';
@@ -11,11 +8,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   pubsubEmulatorAvailable,
   requireEmulatorBanner,
-  startPubSubEmulator,
-  startStorageEmulator,
+  seededShuffle,
+  startGoogleEmulators,
   storageNotificationFor,
-  type PubSubEmulator,
-  type StorageEmulator,
+  type GoogleEmulators,
   type StorageObjectEvent,
 } from '../support/emulators.js';
 import { eventually, runCli, startService, type RunningService } from '../support/service.js';
@@ -50,25 +46,8 @@ interface SubscriberDetail {
   counts: { received: number; acked: number; ignored: number; malformed: number; nacked: number };
 }
 
-function shuffle<T>(items: readonly T[], seed: number): T[] {
-  const result = [...items];
-  let state = seed;
-  for (let index = result.length - 1; index > 0; index -= 1) {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    const other = state % (index + 1);
-    [result[index], result[other]] = [result[other]!, result[index]!];
-  }
-  return result;
-}
-
 describe.skipIf(!available)('the built service on the Pub/Sub and storage emulators', () => {
-  let pubsubEmulator: PubSubEmulator;
-  let storageEmulator: StorageEmulator;
-  let pubsub: PubSub;
-  let raw: v1.SubscriberClient;
-  let topic: Topic;
-  let subscription: string;
-  let bucket: Bucket;
+  let google: GoogleEmulators;
   let database: TestDatabase;
   let admin: pg.Client;
   let client: pg.Client;
@@ -76,27 +55,13 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
   let corpusDir: string;
   // What happens to the storage emulator's object events: recorded (and published by the test
   // itself), or published at once as a GCS notification configuration would.
-  let onEvent: (event: StorageObjectEvent) => Promise<void> = async () => {};
+  const onEvent = (handler: (event: StorageObjectEvent) => Promise<void>) => google.onObjectEvent(handler);
+  const publish = (message: { data: Buffer; attributes: Record<string, string> }) => google.topic.publishMessage(message);
 
   beforeAll(async () => {
-    const started = await startPubSubEmulator();
+    const started = await startGoogleEmulators(BUCKET);
     if (!started) throw new Error('the Pub/Sub emulator vanished between the check and the start');
-    pubsubEmulator = started;
-    storageEmulator = await startStorageEmulator({ onObjectEvent: (event) => onEvent(event) });
-    // Read by the Google clients of this process and, through startService, of the service.
-    process.env.PUBSUB_EMULATOR_HOST = pubsubEmulator.host;
-    process.env.STORAGE_EMULATOR_HOST = storageEmulator.host;
-    process.env.METADATA_SERVER_DETECTION = 'none';
-
-    pubsub = new PubSub({ projectId: pubsubEmulator.projectId });
-    const { port, ...config } = await pubsub.getClientConfig();
-    raw = new v1.SubscriberClient({ ...config, port: Number(port) });
-    const id = randomUUID();
-    [topic] = await pubsub.createTopic(`bucket-notifications-${id}`);
-    const [created] = await topic.createSubscription(`tweet-ingest-${id}`, { ackDeadlineSeconds: 10 });
-    subscription = created.name;
-    bucket = new Storage({ projectId: storageEmulator.projectId }).bucket(BUCKET);
-
+    google = started;
     database = await createTestDatabase();
     admin = new pg.Client({ connectionString: database.url.replace(/\/[^/]+$/, '/postgres') });
     await admin.connect();
@@ -112,10 +77,7 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
     if (database) await admin?.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`).catch(() => undefined);
     await admin?.end();
     await database?.drop();
-    await raw?.close();
-    await pubsub?.close();
-    await storageEmulator?.stop();
-    await pubsubEmulator?.stop();
+    await google?.stop();
     if (corpusDir) await rm(corpusDir, { recursive: true, force: true });
   });
 
@@ -123,7 +85,7 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
     return {
       DATABASE_URL: database.url,
       STORAGE_URL: `gs://${BUCKET}/${ROOT}`,
-      PUBSUB_SUBSCRIPTION: subscription,
+      PUBSUB_SUBSCRIPTION: google.subscription,
       BACKFILL_CRON: 'off',
       EXECUTOR: 'threads',
       EXECUTOR_SIZE: '2',
@@ -134,7 +96,7 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
   }
 
   async function upload(name: string, content: Buffer): Promise<string> {
-    const file = bucket.file(name);
+    const file = google.bucket.file(name);
     await file.save(content, { resumable: false, validation: 'crc32c' });
     return String(file.metadata.generation);
   }
@@ -171,8 +133,7 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
   }
 
   async function expectDrained(): Promise<void> {
-    const [response] = await raw.pull({ subscription, maxMessages: 100, returnImmediately: true });
-    expect(response.receivedMessages ?? []).toEqual([]);
+    expect(await google.pulledNothing()).toBe(true);
   }
 
   let manifest: CorpusManifest;
@@ -181,16 +142,16 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
   it('ingests every notified file once, whatever the duplicates, order, deletes and garbage on the topic', async () => {
     manifest = await generateCorpus({ outDir: corpusDir, files: 7, tweetsPerFile: 30, seed: 31, quirks: true });
     const events: StorageObjectEvent[] = [];
-    onEvent = async (event) => {
+    onEvent(async (event) => {
       events.push(event);
-    };
+    });
     for (const file of manifest.files) {
       const name = `${ROOT}${file.name}`;
       uploaded.push({ name, generation: await upload(name, await readFile(path.join(corpusDir, file.name))) });
     }
     // An object outside the configured prefix, created and deleted: two events to ignore.
     await upload('scratch/notes.txt', Buffer.from('not for us'));
-    await bucket.file('scratch/notes.txt').delete();
+    await google.bucket.file('scratch/notes.txt').delete();
     expect(events.map((event) => event.eventType)).toEqual([...manifest.files.map(() => 'OBJECT_FINALIZE'), 'OBJECT_FINALIZE', 'OBJECT_DELETE']);
 
     const finalizes = events.slice(0, manifest.files.length).map((event) => storageNotificationFor(event.eventType, event.object));
@@ -198,8 +159,8 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
     const deleteOfIngested = storageNotificationFor('OBJECT_DELETE', events[0]!.object);
     const strays = events.slice(manifest.files.length).map((event) => storageNotificationFor(event.eventType, event.object));
     const garbage = { data: Buffer.from('hello from a stray publisher'), attributes: {} };
-    const messages = shuffle([...finalizes, ...finalizes, deleteOfIngested, ...strays, garbage], 7);
-    await Promise.all(messages.map((message) => topic.publishMessage(message)));
+    const messages = seededShuffle([...finalizes, ...finalizes, deleteOfIngested, ...strays, garbage], 7);
+    await Promise.all(messages.map(publish));
 
     const rows = await allDone(manifest.files.length);
     // One ledger row per object generation, each the generation GCS gave the upload, each once.
@@ -226,11 +187,11 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
 
   it('ingests an overwritten object again as a new generation, and reports publish-to-commit latency', async () => {
     const published = new Map<string, number>();
-    onEvent = async ({ eventType, object }) => {
+    onEvent(async ({ eventType, object }) => {
       if (object.bucket !== BUCKET) return;
       published.set(`${object.name}#${object.generation}`, Date.now());
-      await topic.publishMessage(storageNotificationFor(eventType, object));
-    };
+      await publish(storageNotificationFor(eventType, object));
+    });
     const target = uploaded[0]!.name;
     const newIds = Array.from({ length: 25 }, (_, index) => String(800_000_000_000_000_000n + BigInt(index)));
     const generation = await upload(target, tweetFileContent(newIds));
@@ -269,9 +230,9 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
   });
 
   it('while the database is unreachable acks nothing, and lands every notified file once it is back', async () => {
-    onEvent = async ({ eventType, object }) => {
-      if (object.bucket === BUCKET) await topic.publishMessage(storageNotificationFor(eventType, object));
-    };
+    onEvent(async ({ eventType, object }) => {
+      if (object.bucket === BUCKET) await publish(storageNotificationFor(eventType, object));
+    });
     const before = (await subscriber()).detail.counts;
     const filesBefore = (await ledger()).length;
 
@@ -319,7 +280,7 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
   });
 
   it('`ingest gs://…` lists the bucket page by page and ingests every object under the prefix', async () => {
-    onEvent = async () => {};
+    onEvent(async () => {});
     const written: string[] = [];
     for (let file = 0; file < 10; file += 1) {
       const ids = [String(830_000_000_000_000_000n + BigInt(file * 10)), String(830_000_000_000_000_001n + BigInt(file * 10))];

@@ -1,18 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PubSub, v1, type Topic } from '@google-cloud/pubsub';
-import { Storage, type Bucket } from '@google-cloud/storage';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   pubsubEmulatorAvailable,
   requireEmulatorBanner,
-  startPubSubEmulator,
-  startStorageEmulator,
+  seededShuffle,
+  startGoogleEmulators,
   storageNotificationFor,
-  type PubSubEmulator,
-  type StorageEmulator,
+  type GoogleEmulators,
   type StorageObjectEvent,
 } from '../support/emulators.js';
 import { eventually, startService, type RunningService } from '../support/service.js';
@@ -55,34 +51,17 @@ async function inBatches<T>(items: readonly T[], size: number, work: (item: T) =
 }
 
 describe.skipIf(!available)('fault: a burst of 10,000 notifications with a replica killed in the middle', () => {
-  let pubsubEmulator: PubSubEmulator;
-  let storageEmulator: StorageEmulator;
-  let pubsub: PubSub;
-  let raw: v1.SubscriberClient;
-  let topic: Topic;
-  let subscription: string;
-  let bucket: Bucket;
+  let google: GoogleEmulators;
   let database: TestDatabase;
   let client: pg.Client;
   const services: RunningService[] = [];
   const events: StorageObjectEvent[] = [];
 
   beforeAll(async () => {
-    const started = await startPubSubEmulator();
+    const started = await startGoogleEmulators(BUCKET);
     if (!started) throw new Error('the Pub/Sub emulator vanished between the check and the start');
-    pubsubEmulator = started;
-    storageEmulator = await startStorageEmulator({ onObjectEvent: (event) => void events.push(event) });
-    process.env.PUBSUB_EMULATOR_HOST = pubsubEmulator.host;
-    process.env.STORAGE_EMULATOR_HOST = storageEmulator.host;
-    process.env.METADATA_SERVER_DETECTION = 'none';
-    pubsub = new PubSub({ projectId: pubsubEmulator.projectId });
-    const { port, ...config } = await pubsub.getClientConfig();
-    raw = new v1.SubscriberClient({ ...config, port: Number(port) });
-    const id = randomUUID();
-    [topic] = await pubsub.createTopic(`burst-${id}`);
-    const [created] = await topic.createSubscription(`burst-ingest-${id}`, { ackDeadlineSeconds: 10 });
-    subscription = created.name;
-    bucket = new Storage({ projectId: storageEmulator.projectId }).bucket(BUCKET);
+    google = started;
+    google.onObjectEvent((event) => void events.push(event));
     database = await createTestDatabase();
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -92,17 +71,14 @@ describe.skipIf(!available)('fault: a burst of 10,000 notifications with a repli
     await Promise.all(services.map((service) => (service.child.exitCode === null ? service.stop('SIGKILL') : undefined)));
     await client?.end();
     await database?.drop();
-    await raw?.close();
-    await pubsub?.close();
-    await storageEmulator?.stop();
-    await pubsubEmulator?.stop();
+    await google?.stop();
   });
 
   function startReplica(): Promise<RunningService> {
     return startService({
       DATABASE_URL: database.url,
       STORAGE_URL: `gs://${BUCKET}`,
-      PUBSUB_SUBSCRIPTION: subscription,
+      PUBSUB_SUBSCRIPTION: google.subscription,
       PUBSUB_MAX_MESSAGES: String(MAX_OUTSTANDING),
       BACKFILL_CRON: 'off',
       EXECUTOR: 'threads',
@@ -129,25 +105,22 @@ describe.skipIf(!available)('fault: a burst of 10,000 notifications with a repli
       const index = Number(name.slice(8, 12));
       const ids = Array.from({ length: TWEETS_PER_OBJECT }, (_, tweet) => String(700_000_000_000_000_000n + BigInt(index * 10 + tweet)));
       expectedIds.push(...ids);
-      await bucket.file(name).save(tweetFileContent(ids), { resumable: false });
+      await google.bucket.file(name).save(tweetFileContent(ids), { resumable: false });
     });
     const finalizes = events.filter((event) => event.eventType === 'OBJECT_FINALIZE');
     expect(finalizes).toHaveLength(OBJECTS);
 
     // The copies of each notification, in a shuffled order (a fixed seed: the same every run).
-    const messages = finalizes.flatMap((event) =>
-      Array.from({ length: copiesOf(Number(event.object.name.slice(8, 12))) }, () => storageNotificationFor(event.eventType, event.object)),
+    const messages = seededShuffle(
+      finalizes.flatMap((event) =>
+        Array.from({ length: copiesOf(Number(event.object.name.slice(8, 12))) }, () => storageNotificationFor(event.eventType, event.object)),
+      ),
+      12_345,
     );
     expect(messages).toHaveLength(10_000);
-    let state = 12_345;
-    for (let index = messages.length - 1; index > 0; index -= 1) {
-      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-      const other = state % (index + 1);
-      [messages[index], messages[other]] = [messages[other]!, messages[index]!];
-    }
 
     const first = await startReplica();
-    const publishing = inBatches(messages, 500, (message) => topic.publishMessage(message));
+    const publishing = inBatches(messages, 500, (message) => google.topic.publishMessage(message));
     // Killed once it has acked a fifth of the burst: mid-stream, with messages outstanding.
     await eventually(async () => ((await acked(first)) >= messages.length / 5 ? true : undefined), 60_000, 'a fifth of the burst acked');
     const firstPeak = peakRss(first.child.pid!);
@@ -191,12 +164,7 @@ describe.skipIf(!available)('fault: a burst of 10,000 notifications with a repli
     await eventually(
       async () => {
         if (Date.now() - killedAt < LEASE_RUN_OUT_MS) return undefined;
-        const [response] = await raw.pull({ subscription, maxMessages: 100, returnImmediately: true });
-        const received = response.receivedMessages ?? [];
-        if (received.length === 0) return true;
-        // Not drained yet: hand them straight back, so the survivor gets them.
-        await raw.modifyAckDeadline({ subscription, ackIds: received.map((message) => message.ackId!), ackDeadlineSeconds: 0 });
-        return undefined;
+        return (await google.pulledNothing()) ? true : undefined;
       },
       90_000,
       'the subscription drained',

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -6,6 +7,8 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { PubSub, v1, type Topic } from '@google-cloud/pubsub';
+import { Storage, type Bucket } from '@google-cloud/storage';
 
 // Start/stop helpers for the two emulators the Google-specific tests run against (facts in
 // ../shared/docs/toolchain.md). Both bind 127.0.0.1 on a free port, so test files running in
@@ -398,4 +401,83 @@ export function storageNotification(
     etag: 'CKih16GjycICEAE=',
   };
   return storageNotificationFor(eventType, resource, { ...options, eventTime: object.updated });
+}
+
+/** Both emulators, wired as GCS + Pub/Sub are in production, for tests of the built service. */
+export interface GoogleEmulators {
+  pubsubEmulator: PubSubEmulator;
+  storageEmulator: StorageEmulator;
+  pubsub: PubSub;
+  /** A plain synchronous-pull client, to look at what is left on the subscription. */
+  raw: v1.SubscriberClient;
+  /** The bucket's notification topic, and its subscription's full name. */
+  topic: Topic;
+  subscription: string;
+  bucket: Bucket;
+  /** Where the storage emulator's object events go (default: nowhere). */
+  onObjectEvent(handler: (event: StorageObjectEvent) => Promise<void> | void): void;
+  /** Nothing left on the subscription that a pull can see (acked, not merely leased). */
+  pulledNothing(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the Pub/Sub emulator and an in-process storage emulator, points this process's Google
+ * clients at them (and so the services it spawns, which inherit the environment), and creates
+ * a topic with one subscription. Resolves null when the Pub/Sub emulator is not installed.
+ */
+export async function startGoogleEmulators(bucketName: string, options: { ackDeadlineSeconds?: number } = {}): Promise<GoogleEmulators | null> {
+  const pubsubEmulator = await startPubSubEmulator();
+  if (!pubsubEmulator) return null;
+  let handler: (event: StorageObjectEvent) => Promise<void> | void = () => {};
+  const storageEmulator = await startStorageEmulator({ onObjectEvent: (event) => handler(event) });
+  process.env.PUBSUB_EMULATOR_HOST = pubsubEmulator.host;
+  process.env.STORAGE_EMULATOR_HOST = storageEmulator.host;
+  process.env.METADATA_SERVER_DETECTION = 'none';
+  const pubsub = new PubSub({ projectId: pubsubEmulator.projectId });
+  const { port, ...config } = await pubsub.getClientConfig();
+  const raw = new v1.SubscriberClient({ ...config, port: Number(port) });
+  const id = randomUUID();
+  const [topic] = await pubsub.createTopic(`bucket-notifications-${id}`);
+  const [subscription] = await topic.createSubscription(`tweet-ingest-${id}`, { ackDeadlineSeconds: options.ackDeadlineSeconds ?? 10 });
+  const bucket = new Storage({ projectId: storageEmulator.projectId }).bucket(bucketName);
+  return {
+    pubsubEmulator,
+    storageEmulator,
+    pubsub,
+    raw,
+    topic,
+    subscription: subscription.name,
+    bucket,
+    onObjectEvent: (next) => {
+      handler = next;
+    },
+    pulledNothing: async () => {
+      const [response] = await raw.pull({ subscription: subscription.name, maxMessages: 100, returnImmediately: true });
+      const received = response.receivedMessages ?? [];
+      // Seen but not ours to ack: handed straight back so the service under test gets them.
+      if (received.length > 0) {
+        await raw.modifyAckDeadline({ subscription: subscription.name, ackIds: received.map((message) => message.ackId!), ackDeadlineSeconds: 0 });
+      }
+      return received.length === 0;
+    },
+    stop: async () => {
+      await raw.close();
+      await pubsub.close();
+      await storageEmulator.stop();
+      await pubsubEmulator.stop();
+    },
+  };
+}
+
+/** A deterministic shuffle (same seed, same order), so a failing order can be replayed. */
+export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
+  const result = [...items];
+  let state = seed;
+  for (let index = result.length - 1; index > 0; index -= 1) {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    const other = state % (index + 1);
+    [result[index], result[other]] = [result[other]!, result[index]!];
+  }
+  return result;
 }
