@@ -30,6 +30,8 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The status page's hand-written files are served from their source folder (no build step).
+COPY --from=build /app/src/status-page/assets ./src/status-page/assets
 USER node
 EXPOSE 3000
 # Node runs as PID 1 without an init: the service handles SIGTERM itself (drain, release

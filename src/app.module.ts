@@ -13,6 +13,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { PauseModule } from './pause/pause.module.js';
+import { StatusPageModule } from './status-page/status-page.module.js';
 import { StatusModule } from './status/status.module.js';
 import { StorageModule } from './storage/storage.module.js';
 
@@ -45,6 +46,7 @@ export class AppModule {
             BackfillsModule,
             FilesModule,
             StatusModule,
+            StatusPageModule,
             MetricsModule,
           ]
         : [];

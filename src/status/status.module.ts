@@ -4,11 +4,12 @@ import { IngestModule } from '../ingest/ingest.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { PauseModule } from '../pause/pause.module.js';
 import { StatusController } from './status.controller.js';
+import { StatusHistoryRepository } from './status-history.repository.js';
 import { StatusService } from './status.service.js';
 
 @Module({
   imports: [IngestModule, NotificationsModule, PauseModule, BackfillsModule],
   controllers: [StatusController],
-  providers: [StatusService],
+  providers: [StatusService, StatusHistoryRepository],
 })
 export class StatusModule {}

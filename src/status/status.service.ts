@@ -6,11 +6,21 @@ import { IngestRunner } from '../ingest/ingest-runner.service.js';
 import { TweetsRepository } from '../ingest/tweets.repository.js';
 import { NotificationsService } from '../notifications/notifications.service.js';
 import { PauseService } from '../pause/pause.service.js';
+import { backfillPace } from './backfill-eta.js';
 import { stageProfile } from './stage-profile.js';
+import { StatusHistoryRepository, type FailedFile } from './status-history.repository.js';
 
 // The stage profile covers the files finished in this window: long enough to smooth out one
 // odd file, short enough to reflect a change of EXECUTOR_SIZE or replicas within minutes.
 const STAGE_WINDOW_MINUTES = 15;
+// A backfill's ETA follows its pace over the same window, for the same reasons.
+const BACKFILL_PACE_WINDOW_SECONDS = 15 * 60;
+
+/** The throughput chart: one point per minute. */
+export interface ThroughputHistory {
+  minutes: number;
+  points: { end: Date; files: number; tweets: number; tweetsPerSecond: number }[];
+}
 
 /** The state of the cluster (from the database) and of this replica, for ops tooling. */
 @Injectable()
@@ -23,6 +33,7 @@ export class StatusService {
     private readonly notifications: NotificationsService,
     private readonly pause: PauseService,
     private readonly backfills: BackfillsService,
+    private readonly history: StatusHistoryRepository,
   ) {}
 
   async status() {
@@ -34,6 +45,11 @@ export class StatusService {
       this.pause.state(),
       this.backfills.active(),
     ]);
+    const recentWork = await this.history.backfillRecentWork(
+      activeBackfills.map((backfill) => backfill.id),
+      BACKFILL_PACE_WINDOW_SECONDS,
+    );
+    const paceOf = new Map(recentWork.map((work) => [work.backfillId, backfillPace(work)]));
     return {
       files,
       tweets,
@@ -43,12 +59,26 @@ export class StatusService {
         lastMinute: rates(throughput.lastMinute, 60),
         last15Minutes: rates(throughput.last15Minutes, 15 * 60),
       },
-      backfills: { active: activeBackfills },
+      // `recent`: the pace of the last minutes and the ETA it predicts (backfill-eta.ts); null
+      // while none of its files is in the ledger yet.
+      backfills: { active: activeBackfills.map((backfill) => ({ ...backfill, recent: paceOf.get(backfill.id) ?? null })) },
       stages: stageProfile(stages.files, stages.timings, STAGE_WINDOW_MINUTES),
       executor: this.executor.stats(),
       replica: this.runner.state(),
       notifications: this.notifications.state(),
     };
+  }
+
+  async throughputHistory(minutes: number): Promise<ThroughputHistory> {
+    const points = await this.history.throughputPerMinute(minutes);
+    return {
+      minutes,
+      points: points.map((point) => ({ ...point, tweets: round(point.tweets), tweetsPerSecond: round(point.tweets / 60) })),
+    };
+  }
+
+  async latestFailures(limit: number): Promise<{ items: FailedFile[] }> {
+    return { items: await this.history.latestFailures(limit) };
   }
 }
 
