@@ -3,13 +3,13 @@ import { createReadStream, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDecodedStream } from '../dist/pipeline/decode.js';
-import { processChunk } from '../dist/pipeline/process-chunk.js';
-import { RecordSplitter } from '../dist/pipeline/split.js';
+import { createDecodedStream } from '../src/pipeline/decode.js';
+import { processChunk } from '../src/pipeline/process-chunk.js';
+import { RecordSplitter } from '../src/pipeline/split.js';
 
 // The parse-only ceiling: decode (gunzip) + split + parse + clean + encode of every file, on
 // every core, with no database. One process per core, each taking every Nth file, running the
-// same compiled pipeline functions as the service (dist/), inline: nothing is written anywhere.
+// same pipeline functions as the service (src/, transpiled by tsx), inline: nothing is written anywhere.
 //   node bench/parse-only.ts FOLDER [--workers N]      (prints one JSON line of counts)
 // The benchmark runner runs it through tsx: node --import tsx bench/parse-only.ts …
 

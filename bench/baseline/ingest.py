@@ -171,6 +171,10 @@ def is_v1_tweet(value):
 
 
 def flush(connection, tweets, deletions):
+    # Two workers inserting overlapping ids (the same original embedded in tweets of different
+    # files) in different orders deadlock; inserting in id order makes the lock order the same.
+    tweets.sort(key=lambda row: int(row[0]))
+    deletions.sort(key=lambda row: int(row[0]))
     with connection.cursor() as cursor:
         if deletions:
             psycopg2.extras.execute_values(cursor, INSERT_DELETIONS, deletions,
