@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CorpusManifest, generateCorpus } from '../test/support/corpus-generator.js';
 
@@ -46,15 +46,15 @@ export async function cachedCorpus(spec: CorpusSpec, log: (line: string) => void
   return { dir: path.join(dir, 'files'), manifest };
 }
 
-/** A folder holding symbolic links to the first `count` files of a cached corpus. */
+/** A folder holding hard links to the first `count` files of a cached corpus (the local store lists regular files only, not symbolic links). */
 export async function corpusSubset(corpus: CachedCorpus, count: number): Promise<string> {
-  const dir = path.join(path.dirname(corpus.dir), `first-${count}`);
+  const dir = path.join(path.dirname(corpus.dir), `first-${count}-files`);
   if (!existsSync(dir)) {
     const building = `${dir}.building-${process.pid}`;
     await rm(building, { recursive: true, force: true });
     await mkdir(building, { recursive: true });
     for (const file of corpus.manifest.files.slice(0, count)) {
-      await symlink(path.join(corpus.dir, file.name), path.join(building, file.name));
+      await link(path.join(corpus.dir, file.name), path.join(building, file.name));
     }
     await rename(building, dir);
   }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { GNU_TIME, type Measurement, measureCommand, median } from './measure.js
 // The throughput benchmark (issue 6): one command, every contender on the same corpus and the
 // same PostgreSQL, rounds in rotated order, medians. See BENCHMARKS.md.
 //   npm run bench -- [--files 40] [--tweets-per-file 2500] [--rounds 5] [--executors inline,threads,processes]
-//                    [--sizes 1,2] [--skip-python] [--skip-memory] [--skip-scale] [--smoke] [--json FILE]
+//                    [--sizes 1,2] [--skip-python] [--skip-memory] [--skip-scale] [--skip-throughput] [--smoke] [--json FILE]
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MAIN_JS = path.join(ROOT, 'dist', 'main.js');
@@ -57,6 +57,7 @@ interface Options {
   scaleBaseFiles: number;
   scaleRounds: number;
   smoke: boolean;
+  throughput: boolean;
   json: string | undefined;
 }
 
@@ -76,6 +77,7 @@ function parseOptions(): Options {
       'scale-base-files': { type: 'string', default: '10' },
       'scale-rounds': { type: 'string', default: '1' },
       smoke: { type: 'boolean', default: false },
+      'skip-throughput': { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -85,7 +87,7 @@ function parseOptions(): Options {
     console.log(
       'usage: npm run bench -- [--files N] [--tweets-per-file M] [--seed S] [--rounds R] ' +
         '[--executors inline,threads,processes] [--sizes 1,2] [--skip-python] [--skip-memory] ' +
-        '[--memory-tweets T] [--skip-scale] [--scale-base-files F] [--scale-rounds R] [--smoke] [--json FILE]',
+        '[--memory-tweets T] [--skip-scale] [--scale-base-files F] [--scale-rounds R] [--skip-throughput] [--smoke] [--json FILE]',
     );
     process.exit(0);
   }
@@ -119,6 +121,7 @@ function parseOptions(): Options {
     scaleBaseFiles: integer('scale-base-files', values['scale-base-files'], 10),
     scaleRounds: integer('scale-rounds', values['scale-rounds'], 1),
     smoke,
+    throughput: !values['skip-throughput'],
     json: values.json,
   };
 }
@@ -173,8 +176,9 @@ async function runContender(contender: Contender, folder: string, database: Test
         },
       });
       const summary = /in ([\d.]+) s:/.exec(measurement.stdout);
-      if (!/summary: \d+ done, 0 failed/.test(measurement.stdout)) {
-        throw new Error(`${contender.name}: some file failed:\n${measurement.stdout.slice(-3000)}`);
+      const files = readdirSync(folder).length;
+      if (!new RegExp(`summary: ${files} done, 0 failed`).test(measurement.stdout)) {
+        throw new Error(`${contender.name}: not all ${files} files done:\n${measurement.stdout.slice(-3000)}`);
       }
       return { measurement, ingestSeconds: summary ? Number(summary[1]) : undefined };
     }
@@ -367,17 +371,19 @@ async function main(): Promise<void> {
   const corpus = await cachedCorpus({ files: options.files, tweetsPerFile: options.tweetsPerFile, seed: options.seed }, log);
   const totals = sumFiles(corpus, options.files);
   const contenders = contendersOf(options, withPython);
-  log(`corpus: ${options.files} files, ${(totals.bytes / 1e6).toFixed(0)} MB JSON, ${totals.tweetRecords} tweets; ${contenders.length} contenders × ${options.rounds} rounds`);
-  const records = await runRounds(contenders, corpus.dir, options.rounds, 'throughput');
-  const rows = summarise(contenders, records, totals);
+  const result: Record<string, unknown> = { options, machine: machineNotes() };
+  if (options.throughput) {
+    log(`corpus: ${options.files} files, ${(totals.bytes / 1e6).toFixed(0)} MB JSON, ${totals.tweetRecords} tweets; ${contenders.length} contenders × ${options.rounds} rounds`);
+    const records = await runRounds(contenders, corpus.dir, options.rounds, 'throughput');
+    const rows = summarise(contenders, records, totals);
 
-  print(`## Throughput: ${options.files} files, ${(totals.bytes / 1e6).toFixed(0)} MB of JSON, ${totals.tweetRecords} tweets (${corpus.manifest.expected.distinctTweetIds} rows with embedded originals), medians of ${options.rounds} rotated rounds`);
-  print();
-  print(markdownTable(rows));
-  print();
-  for (const line of checkAgreement(records, corpus, options.files)) print(line);
-
-  const result: Record<string, unknown> = { options, machine: machineNotes(), throughput: { rows, records } };
+    print(`## Throughput: ${options.files} files, ${(totals.bytes / 1e6).toFixed(0)} MB of JSON, ${totals.tweetRecords} tweets (${corpus.manifest.expected.distinctTweetIds} rows with embedded originals), medians of ${options.rounds} rotated rounds`);
+    print();
+    print(markdownTable(rows));
+    print();
+    for (const line of checkAgreement(records, corpus, options.files)) print(line);
+    result.throughput = { rows, records };
+  }
 
   if (options.memory) {
     const big = await cachedCorpus({ files: 1, tweetsPerFile: options.memoryTweets, seed: 3 }, log);
