@@ -1,0 +1,68 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../src/project-paths.js';
+
+// The benchmark runner in --smoke mode on a tiny corpus: every contender runs once against the
+// real PostgreSQL and the runner cross-checks what they wrote. No timing is asserted
+// (benchmarks are not tests); this keeps `npm run bench` working and the Python reference
+// equivalent to the service. Needs the build (npm test builds first).
+
+const run = promisify(execFile);
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+interface BenchRecord {
+  contender: string;
+  tweetIdsSha256?: string;
+  rowsDigest?: string;
+  tweetRows?: number;
+}
+
+function pythonHasPsycopg2(): boolean {
+  try {
+    execFileSync(DEBIAN_PYTHON, ['-c', 'import psycopg2'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm run bench -- --smoke', () => {
+  const outDir = mkdtempSync(path.join(tmpdir(), 'bench-smoke-'));
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('runs every contender once, prints the table and finds identical rows everywhere', { timeout: 180_000 }, async () => {
+    const withPython = pythonHasPsycopg2();
+    if (!withPython) {
+      console.warn(`\n${'!'.repeat(90)}\n!!! ${DEBIAN_PYTHON} has no psycopg2: the Python reference part of the bench smoke test is NOT checked\n${'!'.repeat(90)}\n`);
+    }
+    const jsonFile = path.join(outDir, 'smoke.json');
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--json', jsonFile], {
+      cwd: PROJECT_ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+
+    const expectedContenders = ['default (threads × ', 'inline', 'threads × 1', 'processes × 1', 'parse-only ceiling × '];
+    if (withPython) expectedContenders.push('python ProcessPoolExecutor × ');
+    else expect(stderr).toContain('the Python reference is NOT measured');
+    for (const contender of expectedContenders) {
+      expect(stdout, `table row of ${contender}`).toMatch(new RegExp(`^\\| ${contender.replace(/[()×]/g, '.')}`, 'm'));
+    }
+    expect(stdout).toMatch(/^tweet id sets: IDENTICAL across \d+ runs .*equal to the manifest's/m);
+    expect(stdout).toMatch(/^row digests: +IDENTICAL/m);
+
+    const results = JSON.parse(readFileSync(jsonFile, 'utf8')) as { throughput: { records: BenchRecord[] } };
+    const writers = results.throughput.records.filter((record) => record.tweetIdsSha256 !== undefined);
+    const node = writers.find((record) => record.contender.startsWith('default'));
+    expect(node?.tweetRows).toBeGreaterThan(0);
+    for (const record of writers) {
+      expect(record.tweetIdsSha256, record.contender).toBe(node!.tweetIdsSha256);
+      expect(record.rowsDigest, record.contender).toBe(node!.rowsDigest);
+    }
+    const python = writers.find((record) => record.contender.startsWith('python'));
+    if (withPython) expect(python?.tweetIdsSha256).toBe(node!.tweetIdsSha256);
+  });
+});
