@@ -8,7 +8,12 @@ import { createLogger, NestPinoLogger } from '../logging/logger.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { OBJECT_STORE } from '../storage/storage.module.js';
 
+// The ledger is asked for progress at least this often (other replicas may finish some of the
+// files), and at once when this process finishes a file: its runner's counters are checked
+// every PROGRESS_CHECK_MS, which costs nothing, while the ledger query grows with the files.
+// Polling the ledger alone every 500 ms added ~0.25 s on average to the end of every run.
 const PROGRESS_INTERVAL_MS = 500;
+const PROGRESS_CHECK_MS = 20;
 // Plain progress lines (no TTY: CI logs, kubectl logs) at most this often.
 const PROGRESS_LINE_INTERVAL_MS = 5000;
 // Above this many files the summary lists only the failed ones.
@@ -23,7 +28,7 @@ export async function runIngest(storageUrl: string): Promise<number> {
   const config = parseEnvironment({ ...process.env, STORAGE_URL: storageUrl });
   // Progress goes to the terminal; logs stay quiet unless asked for.
   const logger = createLogger({ ...config, LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, logger, mode: 'ingest' }), {
+  const app = await NestFactory.createApplicationContext(await AppModule.forRoot({ config, logger, mode: 'ingest' }), {
     logger: new NestPinoLogger(logger),
   });
   try {
@@ -42,7 +47,10 @@ export async function runIngest(storageUrl: string): Promise<number> {
     process.stdout.write(`${store.url}: ${ids.length} files (${newFiles} new, ${ids.length - newFiles} already in the ledger)\n`);
 
     runner.start();
-    const progress = await watchProgress(files, ids, started);
+    const progress = await watchProgress(files, ids, started, () => {
+      const { done, failed, retried } = runner.state().processed;
+      return done + failed + retried;
+    });
     await runner.drain(config.DRAIN_TIMEOUT_MS);
 
     const seconds = (Date.now() - started) / 1000;
@@ -53,7 +61,7 @@ export async function runIngest(storageUrl: string): Promise<number> {
   }
 }
 
-async function watchProgress(files: FilesRepository, ids: string[], started: number): Promise<FilesProgress> {
+async function watchProgress(files: FilesRepository, ids: string[], started: number, settledHere: () => number): Promise<FilesProgress> {
   const bar = process.stdout.isTTY
     ? new cliProgress.SingleBar(
         { format: 'files {bar} {value}/{total} | {tweets} tweets | {rate} tweets/s | failed {failed} | {duration_formatted}', hideCursor: true },
@@ -75,7 +83,11 @@ async function watchProgress(files: FilesRepository, ids: string[], started: num
       bar?.stop();
       return progress;
     }
-    await new Promise((resolve) => setTimeout(resolve, PROGRESS_INTERVAL_MS));
+    const settled = settledHere();
+    const deadline = Date.now() + PROGRESS_INTERVAL_MS;
+    while (Date.now() < deadline && settledHere() === settled) {
+      await new Promise((resolve) => setTimeout(resolve, PROGRESS_CHECK_MS));
+    }
   }
 }
 

@@ -19,7 +19,7 @@ import { NotificationsService } from '../notifications/notifications.service.js'
 export async function runServe(): Promise<void> {
   const config = parseEnvironment(process.env);
   const logger = createLogger(config);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, logger, mode: 'serve' }), {
+  const app = await NestFactory.create<NestExpressApplication>(await AppModule.forRoot({ config, logger, mode: 'serve' }), {
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
