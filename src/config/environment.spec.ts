@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, ENVIRONMENT_VARIABLES, parseEnvironment } from './environment.js';
 
@@ -7,13 +8,15 @@ describe('parseEnvironment', () => {
     expect(config).toMatchObject({
       DATA_DIR: './.data',
       STORAGE_URL: './data/bucket',
-      EXECUTOR: 'threads',
       PORT: 3000,
       MIGRATE_ON_START: true,
       BACKFILL_CRON: '0 * * * *',
     });
     expect(config.DATABASE_URL).toBeUndefined();
-    expect(config.EXECUTOR_SIZE).toBeGreaterThanOrEqual(1);
+    // The measured defaults: inline on 1-2 cores, else one worker thread per core but one.
+    const cores = availableParallelism();
+    expect(config.EXECUTOR).toBe(cores <= 2 ? 'inline' : 'threads');
+    expect(config.EXECUTOR_SIZE).toBe(Math.max(1, cores - 1));
   });
 
   it('coerces numbers and booleans, and treats empty strings as unset', () => {

@@ -30,6 +30,16 @@ const postgresUrl = z
     message: 'expected a postgres://user:password@host:port/database URL',
   });
 
+// Where the CPU work runs by default, measured on 2 cores (BENCHMARKS.md, 40 files / 417 MB,
+// PostgreSQL on the same machine): inline was fastest and cheapest (5.0 s of CPU), threads x 1
+// next (5.6 s), threads x 2 slowest (5.8 s and 43% more wall time than inline): gunzip runs on
+// libuv's pool and PostgreSQL needs a core too, so a second worker only competes with them, and
+// each worker compiles the pipeline again. With more cores, one worker per core but one (the
+// main thread splits, writes and gunzips).
+const CORES = availableParallelism();
+export const DEFAULT_EXECUTOR = CORES <= 2 ? 'inline' : 'threads';
+export const DEFAULT_EXECUTOR_SIZE = Math.max(1, CORES - 1);
+
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: postgresUrl.optional(),
@@ -45,8 +55,8 @@ export const environmentSchema = z.object({
   PUBSUB_MAX_MESSAGES: integer(1, 100_000).default(1000),
   PUBSUB_MAX_BYTES: integer(1024, 2 ** 31).default(100 * 1024 * 1024),
   WATCH_LOCAL_FOLDER: booleanString.default(true),
-  EXECUTOR: z.enum(['threads', 'processes', 'inline'], { message: 'expected threads, processes or inline' }).default('threads'),
-  EXECUTOR_SIZE: integer(1, 256).default(Math.max(1, availableParallelism())),
+  EXECUTOR: z.enum(['threads', 'processes', 'inline'], { message: 'expected threads, processes or inline' }).default(DEFAULT_EXECUTOR),
+  EXECUTOR_SIZE: integer(1, 256).default(DEFAULT_EXECUTOR_SIZE),
   CONCURRENT_FILES: integer(1, 256).default(2),
   CHUNK_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
   MAX_LINE_BYTES: integer(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
