@@ -14,7 +14,8 @@ import { PermanentError } from './ingest.errors.js';
 import { TweetsRepository } from './tweets.repository.js';
 
 // Rows per write transaction. The throughput prototype (issue 6) measured batches of 100 rows
-// 2-3x slower than 3k; 3k-10k were equally fast, so we aim for ~5k.
+// 2-3x slower than 3k; 3k-10k were equally fast, so we aim for ~5k. One batch is written while
+// the next is parsed (BatchWriter).
 const WRITE_BATCH_ROWS = 5000;
 // Upper bound of encoded bytes held for one write, whatever the row count.
 const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
@@ -72,13 +73,15 @@ export class FileProcessor {
       await submit(splitter.end());
       while (inFlight.length > 0) await writer.add(await inFlight.shift()!);
       signal.throwIfAborted();
-      await writer.flush();
+      await writer.finish();
     } catch (error) {
       throw this.explain(file, error);
     } finally {
       source.destroy();
       decoded.destroy();
       await Promise.allSettled(inFlight);
+      // A write still running after a failure must end before the file is retried elsewhere.
+      await writer.settle().catch(() => undefined);
     }
     // The decoder's wait included the source's: keep only what decompression added.
     outcome.timings.decompressMs = Math.max(0, outcome.timings.decompressMs - outcome.timings.readMs);
@@ -125,13 +128,20 @@ async function* measureWaits(source: Readable, outcome: FileOutcome): AsyncGener
   }
 }
 
-/** Accumulates chunk results and writes them in batches of about WRITE_BATCH_ROWS rows. */
+/**
+ * Accumulates chunk results and writes them in batches of about WRITE_BATCH_ROWS rows. One
+ * batch is written while the next accumulates: the file's pipeline (decompress, split, parse)
+ * goes on during the database round trips instead of stalling on each of them. Batches of a
+ * file are still written one at a time and in order (the next waits for the previous).
+ */
 class BatchWriter {
   private tweetsCopy: Uint8Array[] = [];
   private deletions: ChunkResult['deletions'] = [];
   private rejected: RejectedRecord[] = [];
   private rows = 0;
   private bytes = 0;
+  // The batch being written, if any. Its failure is thrown by the next add() or finish().
+  private writing: Promise<void> | null = null;
 
   constructor(
     private readonly repository: TweetsRepository,
@@ -160,24 +170,38 @@ class BatchWriter {
     this.rejected.push(...result.rejected);
     this.rows += counts.tweets + result.deletions.length + result.rejected.length;
     this.bytes += result.tweetsCopy.byteLength;
-    if (this.rows >= WRITE_BATCH_ROWS || this.bytes >= WRITE_BATCH_BYTES) await this.flush();
+    if (this.rows >= WRITE_BATCH_ROWS || this.bytes >= WRITE_BATCH_BYTES) await this.startWrite();
   }
 
-  async flush(): Promise<void> {
+  /** Writes what is left and waits for every write of this file. */
+  async finish(): Promise<void> {
+    await this.startWrite();
+    await this.settle();
+  }
+
+  /** Waits for the write in progress (if any), then starts writing the accumulated batch. */
+  private async startWrite(): Promise<void> {
+    await this.settle();
     if (this.tweetsCopy.length === 0 && this.deletions.length === 0 && this.rejected.length === 0) return;
-    const started = performance.now();
-    const result = await this.repository.writeBatch({
-      fileId: this.fileId,
-      tweetsCopy: this.tweetsCopy,
-      deletions: this.deletions,
-      rejected: this.rejected,
-    });
-    this.outcome.inserted += result.inserted;
-    this.outcome.timings.writeMs += performance.now() - started;
+    const batch = { fileId: this.fileId, tweetsCopy: this.tweetsCopy, deletions: this.deletions, rejected: this.rejected };
     this.tweetsCopy = [];
     this.deletions = [];
     this.rejected = [];
     this.rows = 0;
     this.bytes = 0;
+    const started = performance.now();
+    this.writing = this.repository.writeBatch(batch).then((result) => {
+      this.outcome.inserted += result.inserted;
+      this.outcome.timings.writeMs += performance.now() - started;
+    });
+    // Awaited by the next settle(); until then a failure must not count as unhandled.
+    this.writing.catch(() => undefined);
+  }
+
+  /** Waits for the write in progress, rethrowing its failure. */
+  async settle(): Promise<void> {
+    const writing = this.writing;
+    this.writing = null;
+    await writing;
   }
 }
