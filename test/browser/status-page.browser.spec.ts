@@ -1,15 +1,14 @@
 /// <reference lib="dom" />
 // The callbacks given to page.waitForFunction run in the browser: they need the DOM types.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/project-paths.js';
-import { adminApi } from '../support/admin-api.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { eventually, startService, type RunningService } from '../support/service.js';
+import type { adminApi } from '../support/admin-api.js';
+import { startAdminService, type AdminService } from '../support/admin-service.js';
+import { eventually, type RunningService } from '../support/service.js';
 import { tweetFileContent, writeTweetFiles } from '../support/tweet-files.js';
 import { chromiumAvailable, launchChromium, requireChromiumBanner, type HeadlessChromium } from './chromium.js';
 
@@ -25,8 +24,7 @@ afterAll(() => {
 });
 
 describe.skipIf(!available)('status page (built service, real PostgreSQL, headless Chromium)', () => {
-  let database: TestDatabase;
-  let bucket: string;
+  let running: AdminService | undefined;
   let service: RunningService;
   let client: pg.Client;
   let browser: HeadlessChromium;
@@ -59,26 +57,19 @@ describe.skipIf(!available)('status page (built service, real PostgreSQL, headle
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    bucket = await mkdtemp(path.join(tmpdir(), 'status-page-browser-'));
-    await writeTweetFiles(bucket, ['2017/08'], { filesPerFolder: 4, tweetsPerFile: 5 });
-    await mkdir(path.join(bucket, 'broken'), { recursive: true });
-    // A gzip stream cut short: a corrupt file, failed at once (no retry of a permanent error).
-    await writeFile(path.join(bucket, 'broken/corrupt.jsonl.gz'), tweetFileContent(['1']).subarray(0, 15));
-    service = await startService({
-      DATABASE_URL: database.url,
-      STORAGE_URL: bucket,
-      // Only backfills find files, one file at a time: every step of the test is under its control.
-      WATCH_LOCAL_FOLDER: 'false',
-      BACKFILL_CRON: 'off',
-      ADMIN_TOKEN,
-      EXECUTOR: 'inline',
-      CONCURRENT_FILES: '1',
-      POLL_INTERVAL_MS: '100',
+    // Only backfills find files (startAdminService's default), one file at a time: every step of the test is under its control.
+    running = await startAdminService({
+      name: 'status-page-browser',
+      token: ADMIN_TOKEN,
+      seed: async (bucket) => {
+        await writeTweetFiles(bucket, ['2017/08'], { filesPerFolder: 4, tweetsPerFile: 5 });
+        await mkdir(path.join(bucket, 'broken'), { recursive: true });
+        // A gzip stream cut short: a corrupt file, failed at once (no retry of a permanent error).
+        await writeFile(path.join(bucket, 'broken/corrupt.jsonl.gz'), tweetFileContent(['1']).subarray(0, 15));
+      },
+      env: { EXECUTOR: 'inline', CONCURRENT_FILES: '1', POLL_INTERVAL_MS: '100' },
     });
-    api = adminApi(service.url, ADMIN_TOKEN);
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
+    ({ service, client, api } = running);
     await mkdir(ARTIFACTS, { recursive: true });
 
     browser = await launchChromium();
@@ -96,10 +87,7 @@ describe.skipIf(!available)('status page (built service, real PostgreSQL, headle
   });
   afterAll(async () => {
     await browser?.close();
-    await client?.end();
-    if (service?.child.exitCode === null) await service.stop('SIGKILL');
-    await database?.drop();
-    await rm(bucket, { recursive: true, force: true });
+    await running?.stop();
   });
 
   it('serves the page and its files with a strict CSP, validators and correct types', async () => {

@@ -1,11 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, logLines } from '../support/admin-api.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { eventually, startService, type RunningService } from '../support/service.js';
+import { startAdminService, type AdminService } from '../support/admin-service.js';
+import { eventually, type RunningService } from '../support/service.js';
 import { tweetFileContent, writeTweetFiles } from '../support/tweet-files.js';
 
 const ADMIN_TOKEN = 'admin-api-e2e-token-0123456789abcdef';
@@ -28,40 +27,27 @@ interface LedgerFile {
 }
 
 describe('admin API (built service, real PostgreSQL)', () => {
-  let database: TestDatabase;
-  let bucket: string;
+  let running: AdminService | undefined;
   let service: RunningService;
   let client: pg.Client;
   let api: ReturnType<typeof adminApi>;
   let backfillId: string;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    bucket = await mkdtemp(path.join(tmpdir(), 'admin-api-e2e-'));
-    await writeTweetFiles(bucket, ['in'], { filesPerFolder: 2, tweetsPerFile: 4 });
-    // A file that is not gzip past its header fails for good; one with bad lines is done, with dead letters.
-    await writeFile(path.join(bucket, 'in/corrupt.jsonl.gz'), tweetFileContent(['1']).subarray(0, 15));
-    await writeFile(path.join(bucket, 'in/with-rejects.jsonl'), `not json at all\n${JSON.stringify({ hello: 'world' })}\n`);
-    service = await startService({
-      DATABASE_URL: database.url,
-      STORAGE_URL: bucket,
-      WATCH_LOCAL_FOLDER: 'false',
-      BACKFILL_CRON: 'off',
-      ADMIN_TOKEN,
-      EXECUTOR: 'threads',
-      EXECUTOR_SIZE: '2',
-      POLL_INTERVAL_MS: '100',
+    running = await startAdminService({
+      name: 'admin-api-e2e',
+      token: ADMIN_TOKEN,
+      seed: async (bucket) => {
+        await writeTweetFiles(bucket, ['in'], { filesPerFolder: 2, tweetsPerFile: 4 });
+        // A file that is not gzip past its header fails for good; one with bad lines is done, with dead letters.
+        await writeFile(path.join(bucket, 'in/corrupt.jsonl.gz'), tweetFileContent(['1']).subarray(0, 15));
+        await writeFile(path.join(bucket, 'in/with-rejects.jsonl'), `not json at all\n${JSON.stringify({ hello: 'world' })}\n`);
+      },
+      env: { EXECUTOR: 'threads', EXECUTOR_SIZE: '2', POLL_INTERVAL_MS: '100' },
     });
-    api = adminApi(service.url, ADMIN_TOKEN);
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
+    ({ service, client, api } = running);
   });
-  afterAll(async () => {
-    await client?.end();
-    if (service?.child.exitCode === null) await service.stop('SIGKILL');
-    await database?.drop();
-    await rm(bucket, { recursive: true, force: true });
-  });
+  afterAll(() => running?.stop());
 
   describe('auth', () => {
     const adminRoutes: [string, string][] = [
@@ -302,20 +288,14 @@ describe('admin API (built service, real PostgreSQL)', () => {
 });
 
 describe('admin API without ADMIN_TOKEN (local mode)', () => {
-  let database: TestDatabase;
-  let bucket: string;
+  let running: AdminService | undefined;
   let service: RunningService;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    bucket = await mkdtemp(path.join(tmpdir(), 'admin-token-e2e-'));
-    service = await startService({ DATABASE_URL: database.url, STORAGE_URL: bucket, WATCH_LOCAL_FOLDER: 'false', BACKFILL_CRON: 'off', ADMIN_TOKEN: '', NODE_ENV: 'development' });
+    running = await startAdminService({ name: 'admin-token-e2e', token: '', env: { NODE_ENV: 'development' } });
+    ({ service } = running);
   });
-  afterAll(async () => {
-    if (service?.child.exitCode === null) await service.stop('SIGKILL');
-    await database?.drop();
-    await rm(bucket, { recursive: true, force: true });
-  });
+  afterAll(() => running?.stop());
 
   it('generates a token, prints it once on stdout (not in a log line), and accepts only it', async () => {
     const token = await eventually(async () => /Authorization: Bearer (\S+)/.exec(service.output())?.[1]);

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi } from '../support/admin-api.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { eventually, startService, type RunningService } from '../support/service.js';
+import type { adminApi } from '../support/admin-api.js';
+import { startAdminService, type AdminService } from '../support/admin-service.js';
+import { eventually, type RunningService } from '../support/service.js';
 import { writeTweetFiles, type WrittenTweetFile } from '../support/tweet-files.js';
 
 const ADMIN_TOKEN = 'backfills-e2e-admin-token-0123456789';
@@ -29,8 +26,7 @@ interface Backfill {
 }
 
 describe('backfills (built service, real PostgreSQL, local folder bucket)', () => {
-  let database: TestDatabase;
-  let bucket: string;
+  let running: AdminService | undefined;
   let service: RunningService;
   let client: pg.Client;
   let written: WrittenTweetFile[];
@@ -59,33 +55,21 @@ describe('backfills (built service, real PostgreSQL, local folder bucket)', () =
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    bucket = await mkdtemp(path.join(tmpdir(), 'backfills-e2e-'));
-    written = await writeTweetFiles(bucket, ['2017/07', '2017/08', '2017/09', '2017/10', '2017/11', '2017/12'], {
-      filesPerFolder: 3,
-      tweetsPerFile: 5,
+    // Only backfills may find the files: startAdminService turns off the folder watcher and the scheduled scan.
+    running = await startAdminService({
+      name: 'backfills-e2e',
+      token: ADMIN_TOKEN,
+      seed: async (bucket) => {
+        written = await writeTweetFiles(bucket, ['2017/07', '2017/08', '2017/09', '2017/10', '2017/11', '2017/12'], {
+          filesPerFolder: 3,
+          tweetsPerFile: 5,
+        });
+      },
+      env: { EXECUTOR: 'threads', EXECUTOR_SIZE: '2', POLL_INTERVAL_MS: '100' },
     });
-    service = await startService({
-      DATABASE_URL: database.url,
-      STORAGE_URL: bucket,
-      // Only backfills may find the files: no folder watcher, no scheduled scan.
-      WATCH_LOCAL_FOLDER: 'false',
-      BACKFILL_CRON: 'off',
-      ADMIN_TOKEN,
-      EXECUTOR: 'threads',
-      EXECUTOR_SIZE: '2',
-      POLL_INTERVAL_MS: '100',
-    });
-    api = adminApi(service.url, ADMIN_TOKEN);
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
+    ({ service, client, api } = running);
   });
-  afterAll(async () => {
-    await client?.end();
-    if (service?.child.exitCode === null) await service.stop('SIGKILL');
-    await database?.drop();
-    await rm(bucket, { recursive: true, force: true });
-  });
+  afterAll(() => running?.stop());
 
   it('ingests exactly the files of the requested months', async () => {
     const response = await api<Backfill>('POST', '/backfills', { body: { months: ['2017-08', '2017-09', '2017-10'] } });

@@ -1,52 +1,48 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, logLines } from '../support/admin-api.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { eventually, startService, type RunningService } from '../support/service.js';
+import { startAdminService, type AdminService } from '../support/admin-service.js';
+import { eventually, type RunningService } from '../support/service.js';
 import { writeTweetFiles, type WrittenTweetFile } from '../support/tweet-files.js';
 
 const ADMIN_TOKEN = 'replicas-e2e-admin-token-0123456789';
 
-function replicaEnvironment(database: TestDatabase, bucket: string, cron: string): Record<string, string> {
-  return {
-    DATABASE_URL: database.url,
-    STORAGE_URL: bucket,
-    WATCH_LOCAL_FOLDER: 'false',
-    BACKFILL_CRON: cron,
-    ADMIN_TOKEN,
-    EXECUTOR: 'threads',
-    EXECUTOR_SIZE: '2',
-    CONCURRENT_FILES: '2',
-    POLL_INTERVAL_MS: '100',
-  };
+interface Replicas {
+  replicas: RunningService[];
+  client: pg.Client;
+  written: WrittenTweetFile[];
+}
+
+/**
+ * Two replicas on one database and one bucket of `folders` × `filesPerFolder` files, started
+ * before the enclosing describe's tests and stopped after them. The returned object is filled in
+ * by then: read it inside the tests.
+ */
+function twoReplicas(name: string, cron: string, folders: string[], files: { filesPerFolder: number; tweetsPerFile: number }): Replicas {
+  const state = {} as Replicas;
+  let running: AdminService | undefined;
+  beforeAll(async () => {
+    running = await startAdminService({
+      name,
+      token: ADMIN_TOKEN,
+      replicas: 2,
+      seed: async (bucket) => {
+        state.written = await writeTweetFiles(bucket, folders, files);
+      },
+      env: { BACKFILL_CRON: cron, EXECUTOR: 'threads', EXECUTOR_SIZE: '2', CONCURRENT_FILES: '2', POLL_INTERVAL_MS: '100' },
+    });
+    state.replicas = running.services;
+    state.client = running.client;
+  });
+  afterAll(() => running?.stop());
+  return state;
 }
 
 describe('two replicas on one database share one backfill', () => {
-  let database: TestDatabase;
-  let bucket: string;
-  let replicas: RunningService[] = [];
-  let client: pg.Client;
-  let written: WrittenTweetFile[];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    bucket = await mkdtemp(path.join(tmpdir(), 'replicas-e2e-'));
-    written = await writeTweetFiles(bucket, ['2017/08', '2017/09', '2017/10'], { filesPerFolder: 8, tweetsPerFile: 300 });
-    replicas = await Promise.all([0, 1].map(() => startService(replicaEnvironment(database, bucket, 'off'))));
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client?.end();
-    await Promise.all(replicas.map((replica) => (replica.child.exitCode === null ? replica.stop('SIGKILL') : undefined)));
-    await database?.drop();
-    await rm(bucket, { recursive: true, force: true });
-  });
+  const cluster = twoReplicas('replicas-e2e', 'off', ['2017/08', '2017/09', '2017/10'], { filesPerFolder: 8, tweetsPerFile: 300 });
 
   it('processes every file once, whichever replica claims it, with exact tweet counts', async () => {
+    const { replicas, client, written } = cluster;
     const [first, second] = replicas.map((replica) => adminApi(replica.url, ADMIN_TOKEN)) as [ReturnType<typeof adminApi>, ReturnType<typeof adminApi>];
     // Paused while the first replica lists, so that both replicas start claiming from a full queue.
     expect((await first('POST', '/ingest/pause')).status).toBe(200);
@@ -82,28 +78,10 @@ describe('two replicas on one database share one backfill', () => {
 
 describe('two replicas with the same schedule start one scheduled scan per tick', () => {
   const TICK_SECONDS = 3;
-  let database: TestDatabase;
-  let bucket: string;
-  let replicas: RunningService[] = [];
-  let client: pg.Client;
-  let written: WrittenTweetFile[];
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    bucket = await mkdtemp(path.join(tmpdir(), 'replicas-cron-e2e-'));
-    written = await writeTweetFiles(bucket, ['2017/08', '2017/09'], { filesPerFolder: 2, tweetsPerFile: 5 });
-    replicas = await Promise.all([0, 1].map(() => startService(replicaEnvironment(database, bucket, `*/${TICK_SECONDS} * * * * *`))));
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-  });
-  afterAll(async () => {
-    await client?.end();
-    await Promise.all(replicas.map((replica) => (replica.child.exitCode === null ? replica.stop('SIGKILL') : undefined)));
-    await database?.drop();
-    await rm(bucket, { recursive: true, force: true });
-  });
+  const cluster = twoReplicas('replicas-cron-e2e', `*/${TICK_SECONDS} * * * * *`, ['2017/08', '2017/09'], { filesPerFolder: 2, tweetsPerFile: 5 });
 
   it('never starts two scans in one tick, and the scans ingest every file once', async () => {
+    const { replicas, client, written } = cluster;
     const scans = await eventually(
       async () => {
         const { rows } = await client.query(

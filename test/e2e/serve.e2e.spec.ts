@@ -1,37 +1,26 @@
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startAdminService, type AdminService } from '../support/admin-service.js';
 import { REAL_SAMPLE, realSampleTweetIds } from '../support/real-sample.js';
-import { eventually, startService, type RunningService } from '../support/service.js';
+import { eventually, type RunningService } from '../support/service.js';
 
 describe('tweet-ingest serve (built service, real PostgreSQL, watched folder)', () => {
-  let database: TestDatabase;
+  let running: AdminService | undefined;
   let folder: string;
   let service: RunningService;
   let client: pg.Client;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    folder = await mkdtemp(path.join(tmpdir(), 'serve-e2e-'));
-    service = await startService({
-      DATABASE_URL: database.url,
-      STORAGE_URL: folder,
-      EXECUTOR: 'threads',
-      EXECUTOR_SIZE: '2',
-      POLL_INTERVAL_MS: '200',
+    running = await startAdminService({
+      name: 'serve-e2e',
+      // The service as deployed by default: it watches the folder, keeps its scheduled scan, and has no ADMIN_TOKEN.
+      env: { WATCH_LOCAL_FOLDER: undefined, BACKFILL_CRON: undefined, EXECUTOR: 'threads', EXECUTOR_SIZE: '2', POLL_INTERVAL_MS: '200' },
     });
-    client = new pg.Client({ connectionString: database.url });
-    await client.connect();
+    ({ bucket: folder, service, client } = running);
   });
-  afterAll(async () => {
-    await client?.end();
-    if (service?.child.exitCode === null) await service.stop('SIGKILL');
-    await database?.drop();
-    await rm(folder, { recursive: true, force: true });
-  });
+  afterAll(() => running?.stop());
 
   it('is ready once the database answers', async () => {
     const response = await fetch(`${service.url}/health/ready`);

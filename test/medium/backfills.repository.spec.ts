@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { BackfillsRepository } from '../../src/backfills/backfills.repository.js';
 import { FilesRepository, type FileOutcome } from '../../src/ingest/files.repository.js';
 import type { StoredObject } from '../../src/storage/object-store.js';
-import { connectTestDataSource, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDataSource } from '../support/medium-fixture.js';
 
 const objects = (names: string[]): StoredObject[] => names.map((name) => ({ bucket: 'bucket', name, generation: '1', size: 100, updated: new Date() }));
 
@@ -23,23 +23,14 @@ const threeTweets: FileOutcome = {
 const request = (key: string, owner = 'replica-a') => ({ request: { prefix: key }, prefixes: [key], requestKey: JSON.stringify([key]), owner });
 
 describe('BackfillsRepository (real PostgreSQL)', () => {
-  let database: TestDatabase;
   let dataSource: DataSource;
   let backfills: BackfillsRepository;
   let files: FilesRepository;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await connectTestDataSource(database, 20);
-    backfills = new BackfillsRepository(dataSource);
-    files = new FilesRepository(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await database.drop();
-  });
-  beforeEach(async () => {
-    await dataSource.query('TRUNCATE ingest_files, backfills RESTART IDENTITY CASCADE');
+  useTestDataSource({ poolSize: 20, truncate: ['ingest_files', 'backfills'] }, (connected) => {
+    dataSource = connected;
+    backfills = new BackfillsRepository(connected);
+    files = new FilesRepository(connected);
   });
 
   it('creates one backfill per active request key, even when identical requests race', async () => {

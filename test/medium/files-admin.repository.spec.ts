@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { FilesRepository, type FileOutcome } from '../../src/ingest/files.repository.js';
 import type { StoredObject } from '../../src/storage/object-store.js';
-import { connectTestDataSource, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDataSource } from '../support/medium-fixture.js';
 
 const objects = (names: string[]): StoredObject[] => names.map((name) => ({ bucket: 'bucket', name, generation: '1', size: 1000, updated: new Date() }));
 
@@ -20,21 +20,12 @@ const outcome = (tweets: number, parseMs: number, writeMs: number): FileOutcome 
 });
 
 describe('FilesRepository admin operations (real PostgreSQL)', () => {
-  let database: TestDatabase;
   let dataSource: DataSource;
   let files: FilesRepository;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await connectTestDataSource(database);
-    files = new FilesRepository(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await database.drop();
-  });
-  beforeEach(async () => {
-    await dataSource.query('TRUNCATE ingest_files, backfills RESTART IDENTITY CASCADE');
+  useTestDataSource({ truncate: ['ingest_files', 'backfills'] }, (connected) => {
+    dataSource = connected;
+    files = new FilesRepository(connected);
   });
 
   it('pages through the ledger by id, filtered by status, backfill and prefix', async () => {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { FilesRepository, type FileOutcome } from '../../src/ingest/files.repository.js';
 import type { StoredObject } from '../../src/storage/object-store.js';
-import { connectTestDataSource, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDataSource } from '../support/medium-fixture.js';
 
 const objects = (count: number, prefix = 'f'): StoredObject[] =>
   Array.from({ length: count }, (_, index) => ({
@@ -27,21 +27,12 @@ const outcome = (tweets: number): FileOutcome => ({
 });
 
 describe('FilesRepository (real PostgreSQL)', () => {
-  let database: TestDatabase;
   let dataSource: DataSource;
   let files: FilesRepository;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await connectTestDataSource(database, 20);
-    files = new FilesRepository(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await database.drop();
-  });
-  beforeEach(async () => {
-    await dataSource.query('TRUNCATE ingest_files RESTART IDENTITY CASCADE');
+  useTestDataSource({ poolSize: 20, truncate: ['ingest_files'] }, (connected) => {
+    dataSource = connected;
+    files = new FilesRepository(connected);
   });
 
   it('registers each (bucket, name, generation) once; a new generation is a new row', async () => {

@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { SettingsRepository } from '../../src/pause/settings.repository.js';
-import { connectTestDataSource, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDataSource } from '../support/medium-fixture.js';
 
 describe('SettingsRepository (real PostgreSQL)', () => {
-  let database: TestDatabase;
   let dataSource: DataSource;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await connectTestDataSource(database, 2);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await database.drop();
+  useTestDataSource({ poolSize: 2 }, (connected) => {
+    dataSource = connected;
   });
 
   it('is not paused until someone pauses, and every reader sees the switch', async () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { StatusHistoryRepository } from '../../src/status/status-history.repository.js';
-import { connectTestDataSource, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDataSource } from '../support/medium-fixture.js';
 
 // A fixed "now": buckets end at 12:00, 11:59, … so every expectation is exact.
 const UNTIL = new Date('2026-01-05T12:00:00Z');
@@ -19,9 +19,13 @@ interface Row {
 }
 
 describe('StatusHistoryRepository (real PostgreSQL)', () => {
-  let database: TestDatabase;
   let dataSource: DataSource;
   let history: StatusHistoryRepository;
+
+  useTestDataSource({ truncate: ['ingest_files', 'backfills'] }, (connected) => {
+    dataSource = connected;
+    history = new StatusHistoryRepository(connected);
+  });
 
   async function insert(rows: Row[]): Promise<string[]> {
     const ids: string[] = [];
@@ -40,19 +44,6 @@ describe('StatusHistoryRepository (real PostgreSQL)', () => {
     const [{ id }]: { id: string }[] = await dataSource.query(`INSERT INTO backfills (request, prefixes) VALUES ('{}', '{}') RETURNING id::text`);
     return id;
   }
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await connectTestDataSource(database);
-    history = new StatusHistoryRepository(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await database.drop();
-  });
-  beforeEach(async () => {
-    await dataSource.query('TRUNCATE ingest_files, backfills RESTART IDENTITY CASCADE');
-  });
 
   it('charts tweets per minute, spreading each done file over the time it was processed', async () => {
     await insert([

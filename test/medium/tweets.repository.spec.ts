@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { TweetsRepository } from '../../src/ingest/tweets.repository.js';
 import { encodeTweetsCopy } from '../../src/pipeline/encode.js';
 import type { DeletionRow, TweetRow } from '../../src/pipeline/pipeline.types.js';
-import { connectTestDataSource, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDataSource } from '../support/medium-fixture.js';
 
 const tweet = (id: string, overrides: Partial<TweetRow> = {}): TweetRow => ({
   id,
@@ -24,21 +24,15 @@ const tweet = (id: string, overrides: Partial<TweetRow> = {}): TweetRow => ({
 const deletion = (id: string): DeletionRow => ({ id, userId: '1', deletedAt: '2018-03-11T00:00:00.000Z' });
 
 describe('TweetsRepository (real PostgreSQL)', () => {
-  let database: TestDatabase;
   let dataSource: DataSource;
   let tweets: TweetsRepository;
 
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    dataSource = await connectTestDataSource(database, 20);
-    tweets = new TweetsRepository(dataSource);
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await database.drop();
+  useTestDataSource({ poolSize: 20, truncate: ['tweets', 'tweet_deletions', 'rejected_records', 'ingest_files'] }, (connected) => {
+    dataSource = connected;
+    tweets = new TweetsRepository(connected);
   });
   beforeEach(async () => {
-    await dataSource.query('TRUNCATE tweets, tweet_deletions, rejected_records, ingest_files RESTART IDENTITY CASCADE');
+    // Every test writes its tweets against these two ledger rows (file ids 1 and 2).
     await dataSource.query(`INSERT INTO ingest_files (bucket, name, generation) VALUES ('b', 'one', '1'), ('b', 'two', '1')`);
   });
 
