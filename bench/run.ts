@@ -6,6 +6,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { DEFAULT_EXECUTOR, DEFAULT_EXECUTOR_SIZE } from '../src/config/environment.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.js';
 import { type CachedCorpus, cachedCorpus, corpusSubset } from './corpus-cache.js';
 import { GNU_TIME, type Measurement, measureCommand, median } from './measure.js';
@@ -141,17 +142,19 @@ function pythonHasPsycopg2(): boolean {
 
 function contendersOf(options: Options, withPython: boolean): Contender[] {
   const cores = availableParallelism();
+  // What the service chooses when EXECUTOR and EXECUTOR_SIZE are unset (src/config/environment.ts).
+  const defaultName = DEFAULT_EXECUTOR === 'inline' ? 'inline' : `${DEFAULT_EXECUTOR} × ${DEFAULT_EXECUTOR_SIZE}`;
   const contenders: Contender[] = [
-    { name: `default (threads × ${cores})`, kind: 'node', env: {}, isDefault: true },
+    { name: `default (${defaultName})`, kind: 'node', env: {}, isDefault: true },
   ];
   for (const executor of options.executors) {
     if (executor === 'inline') {
-      contenders.push({ name: 'inline', kind: 'node', env: { EXECUTOR: 'inline' } });
+      // The default configuration is measured once, under its own name.
+      if (DEFAULT_EXECUTOR !== 'inline') contenders.push({ name: 'inline', kind: 'node', env: { EXECUTOR: 'inline' } });
       continue;
     }
     for (const size of options.sizes) {
-      // The default configuration is measured once, under its own name.
-      if (executor === 'threads' && size === cores) continue;
+      if (executor === DEFAULT_EXECUTOR && size === DEFAULT_EXECUTOR_SIZE) continue;
       contenders.push({ name: `${executor} × ${size}`, kind: 'node', env: { EXECUTOR: executor, EXECUTOR_SIZE: String(size) } });
     }
   }

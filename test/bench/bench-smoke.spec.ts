@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_EXECUTOR, DEFAULT_EXECUTOR_SIZE } from '../../src/config/environment.js';
 import { PROJECT_ROOT } from '../../src/project-paths.js';
 
 // The benchmark runner in --smoke mode on a tiny corpus: every contender runs once against the
@@ -45,7 +46,11 @@ describe('npm run bench -- --smoke', () => {
       maxBuffer: 16 * 1024 * 1024,
     });
 
-    const expectedContenders = ['default (threads × ', 'inline', 'threads × 1', 'processes × 1', 'parse-only ceiling × '];
+    // The default configuration is one row under its own name, never measured twice.
+    const expectedContenders =
+      DEFAULT_EXECUTOR === 'inline'
+        ? ['default (inline)', 'threads × 1', 'processes × 1', 'parse-only ceiling × ']
+        : [`default (${DEFAULT_EXECUTOR} × ${DEFAULT_EXECUTOR_SIZE})`, 'inline', 'processes × 1', 'parse-only ceiling × '];
     if (withPython) expectedContenders.push('python ProcessPoolExecutor × ');
     else expect(stderr).toContain('the Python reference is NOT measured');
     for (const contender of expectedContenders) {
