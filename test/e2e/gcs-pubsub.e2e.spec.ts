@@ -322,7 +322,7 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
     const stoppedListening = lines.indexOf('stopped listening for storage notifications');
     expect(stoppedListening).toBeGreaterThan(-1);
     // The database closes inside the application's close, which logs 'shutdown complete' last.
-    expect(lines.indexOf('shutdown complete')).toBeGreaterThan(stoppedListening);
+    expect(lines.indexOf('shutdown complete'), lines.slice(-15).join('\n')).toBeGreaterThan(stoppedListening);
     await expectDrained();
   });
 });
