@@ -52,6 +52,7 @@ export class DatabaseModule implements OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(EMBEDDED_DATABASE) private readonly embedded: EmbeddedDatabase | null,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   static forRoot(options: DatabaseOptions) {
@@ -64,6 +65,8 @@ export class DatabaseModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    // Logged so the shutdown order (notifications closed before the database) can be checked.
+    this.logger.info('database connections closed');
     await this.embedded?.stop();
   }
 }

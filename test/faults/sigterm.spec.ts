@@ -1,0 +1,130 @@
+import { PubSub } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logLines } from '../support/admin-api.js';
+import { requireEmulatorBanner, startPubSubEmulator, type PubSubEmulator } from '../support/emulators.js';
+import { eventually, startService, type RunningService } from '../support/service.js';
+import { auditDatabase, corpusExpectation, ledgerCounts } from './support/audit.js';
+import { CORPUS_PREFIX, createFaultBed, faultEnvironment, filesLeasedBy, reportFigure, startBackfill, waitUntilSettled, type FaultBed } from './support/fault-service.js';
+
+// Fault case 6 (issue 7): SIGTERM while files are in flight. The service must stop claiming,
+// finish its in-flight files within DRAIN_TIMEOUT_MS or release them (the attempt does not
+// count), close the Pub/Sub subscription before the database, and exit 0; a restart resumes
+// the work with no duplicate. Run twice: once with a drain timeout long enough to finish
+// (in-flight files end `done`), once with DRAIN_TIMEOUT_MS=0 (they are released at once).
+// The notification source is a real subscription on Google's Pub/Sub emulator.
+
+const SUBSCRIPTION = 'tweet-files-faults';
+
+interface LogLine {
+  msg?: unknown;
+  file?: unknown;
+  outcome?: unknown;
+}
+
+function jsonLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as LogLine);
+}
+
+describe('fault 6: SIGTERM during work', () => {
+  let bed: FaultBed;
+  let emulator: PubSubEmulator | null;
+  const services: RunningService[] = [];
+
+  beforeAll(async () => {
+    emulator = await startPubSubEmulator();
+    if (!emulator) throw new Error(requireEmulatorBanner('pubsub'));
+    // This test process talks to the emulator only: no metadata server lookup (and no warning).
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    const pubsub = new PubSub({ projectId: emulator.projectId, apiEndpoint: emulator.host, emulatorMode: true });
+    const [topic] = await pubsub.createTopic('tweet-files-faults');
+    await topic.createSubscription(SUBSCRIPTION);
+    await pubsub.close();
+    bed = await createFaultBed({ files: 12, tweetsPerFile: 500, seed: 7006 });
+  });
+  afterAll(async () => {
+    await Promise.all(services.map((service) => (service.child.exitCode === null ? service.stop('SIGKILL') : undefined)));
+    await bed?.cleanup();
+    await emulator?.stop();
+  });
+
+  const start = async (drainTimeoutMs: number) => {
+    const service = await startService(
+      faultEnvironment(bed.database.url, bed.bucket, {
+        DRAIN_TIMEOUT_MS: String(drainTimeoutMs),
+        PUBSUB_SUBSCRIPTION: SUBSCRIPTION,
+        GOOGLE_CLOUD_PROJECT: emulator!.projectId,
+        PUBSUB_EMULATOR_HOST: emulator!.host,
+        METADATA_SERVER_DETECTION: 'none',
+      }),
+    );
+    services.push(service);
+    await eventually(async () => (logLines(service.output(), 'listening for storage notifications').length > 0 ? true : undefined), 30_000, 'the subscription open');
+    return service;
+  };
+
+  /** SIGTERM once this replica holds a lease; checks the shutdown contract; returns what it held. */
+  const terminateMidRun = async (service: RunningService) => {
+    const held = await eventually(
+      async () => {
+        const counts = await ledgerCounts(bed.client);
+        const leased = await filesLeasedBy(bed.client, service.child.pid!);
+        return counts.pending >= 1 && leased.length >= 1 ? leased : undefined;
+      },
+      60_000,
+      'the replica holding a file with work left',
+    );
+    const signalledAt = Date.now();
+    expect(await service.stop('SIGTERM')).toBe(0);
+    const shutdownMs = Date.now() - signalledAt;
+    const lines = jsonLines(service.output());
+    const at = (message: string) => lines.findIndex((line) => line.msg === message);
+    const shuttingDown = at('shutting down');
+    expect(shuttingDown).toBeGreaterThan(-1);
+    // Nothing claimed after the signal.
+    expect(lines.slice(shuttingDown).filter((line) => line.msg === 'file started')).toEqual([]);
+    // Pub/Sub closed before the database, and the shutdown completed.
+    expect(at('stopped listening for storage notifications')).toBeGreaterThan(shuttingDown);
+    expect(at('database connections closed')).toBeGreaterThan(at('stopped listening for storage notifications'));
+    expect(at('shutdown complete')).toBeGreaterThan(at('database connections closed'));
+    // No lease left behind: the files it held are done, or pending again.
+    expect(await filesLeasedBy(bed.client, service.child.pid!)).toEqual([]);
+    const endings = lines.slice(shuttingDown).filter((line) => held.includes(String(line.file)) && typeof line.outcome === 'string');
+    return { held, endings: endings.map((line) => [line.file, line.outcome]), shutdownMs };
+  };
+
+  it('drains or releases in-flight files, closes Pub/Sub before the database, exits 0; a restart finishes with no duplicate', async () => {
+    // 1. A drain timeout long enough: the files in flight finish.
+    const first = await start(30_000);
+    await startBackfill(first.url);
+    const drained = await terminateMidRun(first);
+    expect(drained.endings.map(([file]) => file).sort()).toEqual(drained.held);
+    expect(drained.endings.every(([, outcome]) => outcome === 'done')).toBe(true);
+
+    // 2. No drain time at all: the files in flight are released for another replica.
+    const released = await terminateMidRun(await start(0));
+    expect(released.endings.map(([file]) => file).sort()).toEqual(released.held);
+    expect(released.endings.every(([, outcome]) => outcome === 'released')).toBe(true);
+    const { rows } = await bed.client.query(`SELECT name, status, attempts FROM ingest_files WHERE name = ANY($1) ORDER BY name`, [released.held]);
+    expect(rows).toEqual(released.held.map((name) => ({ name, status: 'pending', attempts: 0 })));
+
+    // 3. A restart resumes the work.
+    const last = await start(30_000);
+    await waitUntilSettled(bed.client);
+    const report = await auditDatabase(bed.database.url, corpusExpectation(bed.manifest, CORPUS_PREFIX));
+    // A released attempt does not count, a drained one finished: every file took one attempt.
+    expect(report.files.filter((file) => file.attempts !== 1)).toEqual([]);
+    expect(await last.stop('SIGTERM')).toBe(0);
+    reportFigure('6-sigterm', {
+      files: report.files.length,
+      tweets: report.tweets,
+      drainedFiles: drained.held.length,
+      drainShutdownMs: drained.shutdownMs,
+      releasedFiles: released.held.length,
+      releaseShutdownMs: released.shutdownMs,
+      retriedFiles: report.retriedFiles,
+    });
+  });
+});
