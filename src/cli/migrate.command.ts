@@ -1,4 +1,4 @@
-import { createDataSource, redactDatabaseUrl, runMigrationsExclusively } from '../database/data-source.js';
+import { createDataSource, initializeDataSource, redactDatabaseUrl, runMigrationsExclusively } from '../database/data-source.js';
 import { EmbeddedDatabase } from '../database/embedded-postgres.js';
 import { parseEnvironment } from '../config/environment.js';
 import { createLogger } from '../logging/logger.js';
@@ -11,7 +11,7 @@ export async function runMigrate(): Promise<void> {
   const url = config.DATABASE_URL ?? (await embedded!.start());
   const dataSource = createDataSource(url, 2);
   try {
-    await dataSource.initialize();
+    await initializeDataSource(dataSource, url);
     const applied = await runMigrationsExclusively(dataSource);
     logger.info({ database: redactDatabaseUrl(url), applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date');
   } finally {

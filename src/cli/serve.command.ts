@@ -44,6 +44,9 @@ export async function runServe(): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down');
+    // Claiming stops first: handing backfill listings over takes database round trips, and a
+    // file claimed meanwhile would start after the signal.
+    runner.stopClaiming();
     try {
       app.get(BackfillSchedulerService).stop();
       await app.get(BackfillsService).stop();

@@ -21,6 +21,18 @@ export function createDataSource(url: string, poolSize: number): DataSource {
   });
 }
 
+/**
+ * Connects, or throws an error that names the database (password redacted): a bare
+ * `connect ECONNREFUSED 10.0.0.5:5432` does not tell an operator which setting is wrong.
+ */
+export async function initializeDataSource(dataSource: DataSource, url: string): Promise<void> {
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    throw new Error(`cannot connect to PostgreSQL at ${redactDatabaseUrl(url)}: ${(error as Error).message}`);
+  }
+}
+
 /** Applies pending migrations; returns their names. */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const applied = await dataSource.runMigrations({ transaction: 'each' });

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config.module.js';
 import { LOGGER } from '../logging/logger.js';
-import { createDataSource, redactDatabaseUrl, runMigrationsExclusively } from './data-source.js';
+import { createDataSource, initializeDataSource, runMigrationsExclusively } from './data-source.js';
 import { EmbeddedDatabase } from './embedded-postgres.js';
 
 export const EMBEDDED_DATABASE = Symbol('EMBEDDED_DATABASE');
@@ -33,11 +33,7 @@ export interface DatabaseOptions {
       useFactory: async (config: AppConfig, logger: Logger, embedded: EmbeddedDatabase | null, options: DatabaseOptions) => {
         const url = config.DATABASE_URL ?? (await embedded!.start());
         const dataSource = createDataSource(url, config.DATABASE_POOL_SIZE);
-        try {
-          await dataSource.initialize();
-        } catch (error) {
-          throw new Error(`cannot connect to PostgreSQL at ${redactDatabaseUrl(url)}: ${(error as Error).message}`);
-        }
+        await initializeDataSource(dataSource, url);
         if (options.migrate) {
           const applied = await runMigrationsExclusively(dataSource);
           if (applied.length > 0) logger.info({ migrations: applied }, 'migrations applied');
@@ -52,6 +48,7 @@ export class DatabaseModule implements OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(EMBEDDED_DATABASE) private readonly embedded: EmbeddedDatabase | null,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   static forRoot(options: DatabaseOptions) {
@@ -64,6 +61,8 @@ export class DatabaseModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    // Logged so the shutdown order (notifications closed before the database) can be checked.
+    this.logger.info('database connections closed');
     await this.embedded?.stop();
   }
 }

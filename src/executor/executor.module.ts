@@ -4,13 +4,14 @@ import { EXECUTOR, type Executor, type ExecutorKind } from './executor.js';
 import { InlineExecutor } from './inline.executor.js';
 import { ProcessPoolExecutor } from './process-pool.executor.js';
 import { ThreadPoolExecutor } from './thread-pool.executor.js';
+import { workerHeapLimitMb } from './worker-heap-limit.js';
 
-export function createExecutor(kind: ExecutorKind, size: number): Executor {
+export function createExecutor(kind: ExecutorKind, size: number, options: { maxHeapMb?: number } = {}): Executor {
   switch (kind) {
     case 'threads':
-      return new ThreadPoolExecutor(size);
+      return new ThreadPoolExecutor(size, undefined, options);
     case 'processes':
-      return new ProcessPoolExecutor(size);
+      return new ProcessPoolExecutor(size, undefined, options);
     case 'inline':
       return new InlineExecutor();
   }
@@ -23,7 +24,8 @@ export function createExecutor(kind: ExecutorKind, size: number): Executor {
     {
       provide: EXECUTOR,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => createExecutor(config.EXECUTOR, config.EXECUTOR_SIZE),
+      useFactory: (config: AppConfig) =>
+        createExecutor(config.EXECUTOR, config.EXECUTOR_SIZE, { maxHeapMb: workerHeapLimitMb(config.CHUNK_BYTES, config.MAX_LINE_BYTES) }),
     },
   ],
   exports: [EXECUTOR],

@@ -15,22 +15,34 @@ export class ProcessPoolExecutor implements Executor {
   readonly kind = 'processes' as const;
   private readonly pool: workerpool.Pool;
   private readonly counter: TaskCounter;
+  private readonly maxHeapMb: number | undefined;
 
   constructor(
     readonly size: number,
     workerFile = PROCESS_WORKER_FILE,
+    options: { maxHeapMb?: number } = {},
   ) {
     this.counter = new TaskCounter(this.kind, size);
+    // The same per-worker heap limit as the thread pool (see worker-heap-limit.ts): a child
+    // that exceeds it exits alone and is replaced.
+    this.maxHeapMb = options.maxHeapMb;
+    const heapFlags = options.maxHeapMb === undefined ? [] : [`--max-old-space-size=${options.maxHeapMb}`];
     this.pool = workerpool.pool(workerFile, {
       workerType: 'process',
       minWorkers: size,
       maxWorkers: size,
-      forkOpts: { serialization: 'advanced' },
+      forkOpts: { serialization: 'advanced', execArgv: heapFlags },
     });
   }
 
   run(task: ChunkTask): Promise<ChunkResult> {
-    return this.counter.track(async () => (await this.pool.exec('processChunk', [task])) as ChunkResult);
+    return this.counter.track(async () => {
+      try {
+        return (await this.pool.exec('processChunk', [task])) as ChunkResult;
+      } catch (error) {
+        throw describeWorkerDeath(error, this.maxHeapMb);
+      }
+    });
   }
 
   stats(): ExecutorStats {
@@ -40,4 +52,19 @@ export class ProcessPoolExecutor implements Executor {
   async close(): Promise<void> {
     await this.pool.terminate();
   }
+}
+
+/**
+ * workerpool reports a dead child as a multi-line dump (script, spawn arguments, stdio). The
+ * file's error must say what happened in one line: how the process ended, and that SIGABRT is
+ * what V8 does when a heap limit is reached.
+ */
+export function describeWorkerDeath(error: unknown, maxHeapMb: number | undefined): unknown {
+  const message = error instanceof Error ? error.message : '';
+  if (!message.startsWith('Workerpool Worker terminated Unexpectedly')) return error;
+  const signal = /signalCode: `(\w+)`/.exec(message)?.[1];
+  const exitCode = /exitCode: `(\d+)`/.exec(message)?.[1];
+  const ended = signal ? `killed by ${signal}` : `exited with code ${exitCode ?? 'unknown'}`;
+  const outOfMemory = signal === 'SIGABRT' ? `: out of memory (heap limit ${maxHeapMb ?? 'default'} MB)?` : '';
+  return new Error(`worker process ${ended}${outOfMemory}`, { cause: error });
 }

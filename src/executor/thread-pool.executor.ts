@@ -15,9 +15,13 @@ export class ThreadPoolExecutor implements Executor {
   constructor(
     readonly size: number,
     workerFile = THREAD_WORKER_FILE,
+    options: { maxHeapMb?: number } = {},
   ) {
     this.counter = new TaskCounter(this.kind, size);
-    this.pool = new Piscina({ filename: workerFile, minThreads: size, maxThreads: size, idleTimeout: 60_000 });
+    // A heap limit per worker: a worker that exceeds it is terminated alone (its task rejects
+    // with ERR_WORKER_OUT_OF_MEMORY) instead of aborting the process (see worker-heap-limit.ts).
+    const resourceLimits = options.maxHeapMb === undefined ? undefined : { maxOldGenerationSizeMb: options.maxHeapMb };
+    this.pool = new Piscina({ filename: workerFile, minThreads: size, maxThreads: size, idleTimeout: 60_000, resourceLimits });
     // Without a listener an 'error' event would crash the service; the task's rejection carries it.
     this.pool.on('error', () => undefined);
   }

@@ -25,6 +25,13 @@ describe('request validation', () => {
     await expect(pipe.transform({ prefix: 'tweets/dt=2017-08-01/' }, body)).resolves.toMatchObject({ prefix: 'tweets/dt=2017-08-01/' });
   });
 
+  it('refuses prototype keys as unknown fields (class-transformer would drop them silently)', async () => {
+    expect(await rejection(JSON.parse('{"prefix":"in/","__proto__":{"admin":true}}'))).toBe('__proto__: unknown field');
+    expect(await rejection(JSON.parse('{"prefix":"in/","constructor":{"prototype":{}}}'))).toBe('constructor: unknown field');
+    expect(await rejection(JSON.parse('{"prefix":"in/","prototype":1}'))).toBe('prototype: unknown field');
+    expect(await rejection(JSON.parse('{"__proto__":"x"}'), query)).toBe('__proto__: unknown field');
+  });
+
   it('names the field of an impossible month', async () => {
     expect(await rejection({ months: ['2017-13'] })).toMatch(/^months: must be a month as YYYY-MM .*"2017-13"/);
     expect(await rejection({ months: ['2017-08', '17-09'] })).toMatch(/^months: .*"17-09"/);

@@ -26,9 +26,18 @@ class RequestValidationPipe extends ValidationPipe {
     if (metadata.type === 'body' && value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
       throw new BadRequestException('body: must be a JSON object');
     }
+    if (typeof value === 'object' && value !== null) {
+      const key = PROTOTYPE_KEYS.find((name) => Object.hasOwn(value, name));
+      if (key) throw new BadRequestException(`${key}: unknown field`);
+    }
     return super.transform(value, metadata);
   }
 }
+
+// JSON.parse makes these own keys, but class-transformer drops them before the whitelist check
+// sees them: `{"prefix": "in/", "__proto__": {…}}` was accepted with the key silently ignored.
+// They are never fields of a DTO, and an unknown field is a 400 like any other.
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 /** `field: message` for every failed constraint, nested fields as `parent.child`. */
 export function validationMessages(errors: readonly ValidationError[], parentPath = ''): string[] {

@@ -118,6 +118,22 @@ describe('IngestRunner', () => {
     expect(setup.files.markFileFailed.mock.calls[0]![2]).toMatch(/^gave up after 3 attempts: the process handling it stopped/);
   });
 
+  it('claims nothing once claiming stopped, and gives back a claim that was in flight at the signal', async () => {
+    const process = vi.fn(async () => outcome);
+    const setup = setUp(claimedFile(), process);
+    runner = setup.runner;
+    let answerClaim: (files: ClaimedFile[]) => void = () => undefined;
+    setup.files.claimNextFiles.mockImplementationOnce(() => new Promise<ClaimedFile[]>((resolve) => (answerClaim = resolve)));
+    runner.start();
+    await vi.waitFor(() => expect(setup.files.claimNextFiles).toHaveBeenCalledTimes(1));
+    runner.stopClaiming();
+    answerClaim([claimedFile()]);
+    await runner.drain(1000);
+    expect(process).not.toHaveBeenCalled();
+    expect(setup.files.releaseFile).toHaveBeenCalledWith('1', runner.owner);
+    expect(setup.files.claimNextFiles).toHaveBeenCalledTimes(1);
+  });
+
   it('on drain, waits up to the timeout, then aborts and releases what is still in flight', async () => {
     let started!: () => void;
     const running = new Promise<void>((resolve) => (started = resolve));

@@ -102,10 +102,18 @@ export class IngestRunner {
     this.wakeup.notify();
   }
 
-  /** Stops claiming, waits for in-flight files up to `timeoutMs`, releases the leases of the rest. */
-  async drain(timeoutMs: number): Promise<void> {
+  /**
+   * Stops claiming now (the first step of shutdown, before anything slower); in-flight files
+   * carry on until drain().
+   */
+  stopClaiming(): void {
     this.stopping = true;
     this.wakeup.notify();
+  }
+
+  /** Stops claiming, waits for in-flight files up to `timeoutMs`, releases the leases of the rest. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.stopClaiming();
     await this.loop;
     this.loop = null;
     if (this.active.size === 0) return;
@@ -149,10 +157,23 @@ export class IngestRunner {
           await this.wakeup.wait(CLAIM_ERROR_DELAY_MS);
           continue;
         }
+        if (this.stopping) {
+          // The signal came while this claim was in flight: give the files back untouched.
+          await this.releaseUnstarted(claimed);
+          break;
+        }
         for (const file of claimed) this.begin(file);
         if (claimed.length === free) continue; // there may be more: claim again when a slot frees
       }
       await this.wakeup.wait(this.config.POLL_INTERVAL_MS);
+    }
+  }
+
+  private async releaseUnstarted(claimed: ClaimedFile[]): Promise<void> {
+    for (const file of claimed) {
+      const log = this.logger.child({ fileId: file.id, file: file.name, attempt: file.attempts });
+      await this.settle(log, () => this.files.releaseFile(file.id, this.owner));
+      log.info({ outcome: 'released' }, 'file released at shutdown');
     }
   }
 
