@@ -1,7 +1,8 @@
-import { PubSub } from '@google-cloud/pubsub';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLines } from '../support/admin-api.js';
-import { requireEmulatorBanner, startPubSubEmulator, type PubSubEmulator } from '../support/emulators.js';
+import { pubsubEmulatorAvailable, requireEmulatorBanner, startGoogleEmulators, type GoogleEmulators } from '../support/emulators.js';
 import { eventually, startService, type RunningService } from '../support/service.js';
 import { auditDatabase, corpusExpectation, ledgerCounts } from './support/audit.js';
 import { CORPUS_PREFIX, createFaultBed, faultEnvironment, filesLeasedBy, reportFigure, startBackfill, waitUntilSettled, type FaultBed } from './support/fault-service.js';
@@ -11,9 +12,16 @@ import { CORPUS_PREFIX, createFaultBed, faultEnvironment, filesLeasedBy, reportF
 // count), close the Pub/Sub subscription before the database, and exit 0; a restart resumes
 // the work with no duplicate. Run twice: once with a drain timeout long enough to finish
 // (in-flight files end `done`), once with DRAIN_TIMEOUT_MS=0 (they are released at once).
-// The notification source is a real subscription on Google's Pub/Sub emulator.
+// The bucket is the storage emulator (the corpus uploaded to it) and the notification source a
+// real subscription on Google's Pub/Sub emulator.
 
-const SUBSCRIPTION = 'tweet-files-faults';
+const available = pubsubEmulatorAvailable();
+if (!available) requireEmulatorBanner('pubsub');
+afterAll(() => {
+  if (!available) requireEmulatorBanner('pubsub');
+});
+
+const BUCKET = 'faults-sigterm';
 
 interface LogLine {
   time?: number;
@@ -29,36 +37,32 @@ function jsonLines(output: string): LogLine[] {
     .map((line) => JSON.parse(line) as LogLine);
 }
 
-describe('fault 6: SIGTERM during work', () => {
+describe.skipIf(!available)('fault 6: SIGTERM during work', () => {
   let bed: FaultBed;
-  let emulator: PubSubEmulator | null;
+  let google: GoogleEmulators;
   const services: RunningService[] = [];
 
   beforeAll(async () => {
-    emulator = await startPubSubEmulator();
-    if (!emulator) throw new Error(requireEmulatorBanner('pubsub'));
-    // This test process talks to the emulator only: no metadata server lookup (and no warning).
-    process.env.METADATA_SERVER_DETECTION = 'none';
-    const pubsub = new PubSub({ projectId: emulator.projectId, apiEndpoint: emulator.host, emulatorMode: true });
-    const [topic] = await pubsub.createTopic('tweet-files-faults');
-    await topic.createSubscription(SUBSCRIPTION);
-    await pubsub.close();
+    const started = await startGoogleEmulators(BUCKET);
+    if (!started) throw new Error('the Pub/Sub emulator vanished between the check and the start');
+    google = started;
     bed = await createFaultBed({ files: 12, tweetsPerFile: 500, seed: 7006 });
+    const folder = path.join(bed.bucket, CORPUS_PREFIX);
+    for (const name of await readdir(folder)) {
+      await google.bucket.file(`${CORPUS_PREFIX}${name}`).save(await readFile(path.join(folder, name)), { resumable: false });
+    }
   });
   afterAll(async () => {
     await Promise.all(services.map((service) => (service.child.exitCode === null ? service.stop('SIGKILL') : undefined)));
     await bed?.cleanup();
-    await emulator?.stop();
+    await google?.stop();
   });
 
   const start = async (drainTimeoutMs: number) => {
     const service = await startService(
-      faultEnvironment(bed.database.url, bed.bucket, {
+      faultEnvironment(bed.database.url, `gs://${BUCKET}`, {
         DRAIN_TIMEOUT_MS: String(drainTimeoutMs),
-        PUBSUB_SUBSCRIPTION: SUBSCRIPTION,
-        GOOGLE_CLOUD_PROJECT: emulator!.projectId,
-        PUBSUB_EMULATOR_HOST: emulator!.host,
-        METADATA_SERVER_DETECTION: 'none',
+        PUBSUB_SUBSCRIPTION: google.subscription,
       }),
     );
     services.push(service);
