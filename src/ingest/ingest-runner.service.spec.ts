@@ -89,22 +89,22 @@ describe('IngestRunner', () => {
 
   it('retries a transient error with a delay that doubles per attempt', async () => {
     const setup = setUp(claimedFile({ attempts: 2 }), async () => {
-      throw new Error('connection terminated');
+      throw new Error('the bucket answered 503');
     });
     runner = setup.runner;
     runner.start();
-    await vi.waitFor(() => expect(setup.files.scheduleRetry).toHaveBeenCalledWith('1', runner!.owner, 'connection terminated', 2000));
+    await vi.waitFor(() => expect(setup.files.scheduleRetry).toHaveBeenCalledWith('1', runner!.owner, 'the bucket answered 503', 2000));
     expect(setup.files.markFileFailed).not.toHaveBeenCalled();
   });
 
   it('gives up after MAX_ATTEMPTS transient failures', async () => {
     const setup = setUp(claimedFile({ attempts: 3 }), async () => {
-      throw new Error('connection terminated');
+      throw new Error('the bucket answered 503');
     });
     runner = setup.runner;
     runner.start();
     await vi.waitFor(() =>
-      expect(setup.files.markFileFailed).toHaveBeenCalledWith('1', runner!.owner, 'gave up after 3 attempts: connection terminated'),
+      expect(setup.files.markFileFailed).toHaveBeenCalledWith('1', runner!.owner, 'gave up after 3 attempts: the bucket answered 503'),
     );
   });
 
@@ -149,5 +149,39 @@ describe('IngestRunner', () => {
     expect(setup.files.markFileFailed).not.toHaveBeenCalled();
     expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
     expect(runner.state().activeFiles).toEqual([]);
+  });
+});
+
+describe('IngestRunner when the database is unreachable', () => {
+  let runner: IngestRunner | undefined;
+  afterEach(async () => {
+    await runner?.drain(0);
+  });
+
+  const connectionLost = () => new Error('Connection terminated unexpectedly');
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+
+  it('gives a file on its last attempt back, attempt not counted, once the database answers again', async () => {
+    const setup = setUp(claimedFile({ attempts: 3 }), async () => {
+      throw new Error('writing a batch failed', { cause: connectionLost() });
+    });
+    runner = setup.runner;
+    // The database is still down for the first release; it answers the second.
+    setup.files.releaseFile.mockRejectedValueOnce(refused());
+    runner.start();
+    await vi.waitFor(() => expect(setup.files.releaseFile).toHaveBeenCalledTimes(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(runner!.state().processed.retried).toBe(1));
+    expect(setup.files.markFileFailed).not.toHaveBeenCalled();
+    expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
+  });
+
+  it('still counts the attempt for an error that is not about reaching the database', async () => {
+    const setup = setUp(claimedFile({ attempts: 1 }), async () => {
+      throw Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
+    });
+    runner = setup.runner;
+    runner.start();
+    await vi.waitFor(() => expect(setup.files.scheduleRetry).toHaveBeenCalledTimes(1));
+    expect(setup.files.releaseFile).not.toHaveBeenCalled();
   });
 });

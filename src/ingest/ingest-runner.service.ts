@@ -6,13 +6,15 @@ import { APP_CONFIG, type AppConfig } from '../config/config.module.js';
 import { LOGGER } from '../logging/logger.js';
 import { FileProcessor } from './file-processor.js';
 import { FilesRepository, type ClaimedFile, type FileOutcome } from './files.repository.js';
-import { describeError, isPermanent } from './ingest.errors.js';
+import { describeError, isDatabaseUnavailable, isPermanent } from './ingest.errors.js';
 import { Wakeup } from './wakeup.js';
 
 // Retry delays double per attempt from RETRY_BASE_MS, up to this cap.
 const MAX_RETRY_DELAY_MS = 10 * 60_000;
 // After a failed claim (database unreachable) the loop waits this long before trying again.
 const CLAIM_ERROR_DELAY_MS = 2000;
+// While the database is unreachable, giving a file back is retried this often.
+const RELEASE_RETRY_MS = 1000;
 
 class ShutdownAbort extends Error {
   constructor() {
@@ -233,6 +235,14 @@ export class IngestRunner {
       return;
     }
     const message = describeError(error);
+    if (isDatabaseUnavailable(error)) {
+      // Not the file's fault: give it back with the attempt not counted, as soon as the
+      // database answers again (a file on its last attempt must not fail for an outage).
+      const released = await this.releaseWhenReachable(file, log);
+      this.processed.retried += 1;
+      log.warn({ outcome: released ? 'released' : 'lease expired', err: message }, 'database unavailable; file given back without counting the attempt');
+      return;
+    }
     if (isPermanent(error) || file.attempts >= this.config.MAX_ATTEMPTS) {
       const reason = isPermanent(error) ? message : `gave up after ${file.attempts} attempts: ${message}`;
       await this.settle(log, () => this.files.markFileFailed(file.id, this.owner, reason));
@@ -244,6 +254,26 @@ export class IngestRunner {
     await this.settle(log, () => this.files.scheduleRetry(file.id, this.owner, message, delayMs));
     this.processed.retried += 1;
     log.warn({ outcome: 'retry', err: message, retryInMs: delayMs }, 'file attempt failed; will retry');
+  }
+
+  /**
+   * Releases the file (attempt not counted), retrying while the database is unreachable. Gives
+   * up once the lease has certainly expired (the file is then claimed again by whoever comes
+   * first, which counts an attempt) or when the replica shuts down. True when released.
+   */
+  private async releaseWhenReachable(file: ClaimedFile, log: Logger): Promise<boolean> {
+    const giveUpAt = Date.now() + this.config.LEASE_MS;
+    for (;;) {
+      try {
+        return await this.files.releaseFile(file.id, this.owner);
+      } catch (error) {
+        if (this.stopping || Date.now() >= giveUpAt) {
+          log.error({ err: describeError(error) }, 'cannot give the file back; its lease will expire and it will be retried');
+          return false;
+        }
+      }
+      await delay(Math.min(RELEASE_RETRY_MS, Math.max(0, giveUpAt - Date.now())));
+    }
   }
 
   // Recording an outcome can itself fail (database down): the lease then expires and the file

@@ -17,3 +17,24 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   return String(error);
 }
+
+// How node-postgres reports that the server cannot be reached or dropped the connection:
+// socket errors, SQLSTATE class 08 (connection exception), 57P01-57P03 (the server is shutting
+// down, crashed, or not accepting connections yet) and 53300 (too many connections).
+const UNREACHABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+const UNREACHABLE_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /not queryable/i, /connection ended/i];
+
+/**
+ * Whether an error only says that the database could not be reached (an outage, a restart, a
+ * network cut): the file itself is not at fault, so the attempt must not count against it.
+ * Looks through `cause` chains (TypeORM and our own errors wrap the driver's).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (UNREACHABLE_SOCKET_CODES.has(code) || UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
+    if (UNREACHABLE_MESSAGES.some((pattern) => pattern.test(current.message))) return true;
+  }
+  return false;
+}
