@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { DEFAULT_EXECUTOR, DEFAULT_EXECUTOR_SIZE } from '../src/config/environment.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.js';
+import { DEBIAN_PYTHON, pythonHasPsycopg2 } from './baseline/python.js';
 import { type CachedCorpus, cachedCorpus, corpusSubset } from './corpus-cache.js';
 import { GNU_TIME, type Measurement, measureCommand, median } from './measure.js';
 
@@ -18,7 +19,6 @@ import { GNU_TIME, type Measurement, measureCommand, median } from './measure.js
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MAIN_JS = path.join(ROOT, 'dist', 'main.js');
-const DEBIAN_PYTHON = '/usr/bin/python3';
 const PYTHON_BASELINE = path.join(ROOT, 'bench', 'baseline', 'ingest.py');
 const PARSE_ONLY = path.join(ROOT, 'bench', 'parse-only.ts');
 
@@ -131,14 +131,6 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function pythonHasPsycopg2(): boolean {
-  try {
-    execFileSync(DEBIAN_PYTHON, ['-c', 'import psycopg2'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function contendersOf(options: Options, withPython: boolean): Contender[] {
   const cores = availableParallelism();

@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXECUTOR, DEFAULT_EXECUTOR_SIZE } from '../../src/config/environment.js';
 import { PROJECT_ROOT } from '../../src/project-paths.js';
+import { DEBIAN_PYTHON, pythonHasPsycopg2 } from '../../bench/baseline/python.js';
 
 // The benchmark runner in --smoke mode on a tiny corpus: every contender runs once against the
 // real PostgreSQL and the runner cross-checks what they wrote. No timing is asserted
@@ -13,7 +14,6 @@ import { PROJECT_ROOT } from '../../src/project-paths.js';
 // equivalent to the service. Needs the build (npm test builds first).
 
 const run = promisify(execFile);
-const DEBIAN_PYTHON = '/usr/bin/python3';
 
 interface BenchRecord {
   contender: string;
@@ -22,14 +22,6 @@ interface BenchRecord {
   tweetRows?: number;
 }
 
-function pythonHasPsycopg2(): boolean {
-  try {
-    execFileSync(DEBIAN_PYTHON, ['-c', 'import psycopg2'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('npm run bench -- --smoke', () => {
   const outDir = mkdtempSync(path.join(tmpdir(), 'bench-smoke-'));

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Reporter } from 'vitest/reporters';
+import { pythonHasPsycopg2 } from '../../bench/baseline/python.js';
 import { PUBSUB_EMULATOR_BINARY, PUBSUB_EMULATOR_PACKAGE, STORAGE_EMULATOR_PACKAGE } from './emulators.js';
 
 // The tests that need an external tool skip themselves (loudly) when it is missing. This
@@ -42,7 +42,7 @@ export const EXTERNAL_TOOLS: ExternalTool[] = [
   {
     what: "psycopg2 for Debian's python3 (benchmark smoke run's Python baseline)",
     install: 'apt-get install python3-psycopg2',
-    present: () => spawnSync('/usr/bin/python3', ['-c', 'import psycopg2'], { stdio: 'ignore' }).status === 0,
+    present: pythonHasPsycopg2,
   },
 ];
 
