@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseEnvironment } from '../config/environment.js';
 import type { FileProcessor } from './file-processor.js';
 import type { ClaimedFile, FileOutcome, FilesRepository } from './files.repository.js';
-import { PermanentError } from './ingest.errors.js';
+import { DatabaseUnavailableError, PermanentError } from './ingest.errors.js';
 import { IngestRunner } from './ingest-runner.service.js';
 
 const claimedFile = (overrides: Partial<ClaimedFile> = {}): ClaimedFile => ({
@@ -158,7 +158,7 @@ describe('IngestRunner when the database is unreachable', () => {
     await runner?.drain(0);
   });
 
-  const connectionLost = () => new Error('Connection terminated unexpectedly');
+  const connectionLost = () => new DatabaseUnavailableError(new Error('Connection terminated unexpectedly'));
   const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
   it('gives a file on its last attempt back, attempt not counted, once the database answers again', async () => {
@@ -173,6 +173,16 @@ describe('IngestRunner when the database is unreachable', () => {
     await vi.waitFor(() => expect(runner!.state().processed.retried).toBe(1));
     expect(setup.files.markFileFailed).not.toHaveBeenCalled();
     expect(setup.files.scheduleRetry).not.toHaveBeenCalled();
+  });
+
+  it('counts the attempt, with backoff, for the same socket error from the bucket', async () => {
+    const setup = setUp(claimedFile({ attempts: 1 }), async () => {
+      throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    });
+    runner = setup.runner;
+    runner.start();
+    await vi.waitFor(() => expect(setup.files.scheduleRetry).toHaveBeenCalledWith('1', runner!.owner, 'read ECONNRESET', 1000));
+    expect(setup.files.releaseFile).not.toHaveBeenCalled();
   });
 
   it('still counts the attempt for an error that is not about reaching the database', async () => {

@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.module.js';
 import { LOGGER } from '../logging/logger.js';
 import { FileProcessor } from './file-processor.js';
 import { FilesRepository, type ClaimedFile, type FileOutcome } from './files.repository.js';
-import { describeError, isDatabaseUnavailable, isPermanent } from './ingest.errors.js';
+import { asDatabaseError, describeError, isDatabaseUnavailable, isPermanent } from './ingest.errors.js';
 import { Wakeup } from './wakeup.js';
 
 // Retry delays double per attempt from RETRY_BASE_MS, up to this cap.
@@ -212,7 +212,9 @@ export class IngestRunner {
     try {
       log.info({ size: file.size }, 'file started');
       const outcome = await this.processor.process(file, controller.signal);
-      const recorded = await this.files.markFileDone(file.id, this.owner, outcome);
+      const recorded = await this.files.markFileDone(file.id, this.owner, outcome).catch((error: unknown) => {
+        throw asDatabaseError(error);
+      });
       this.processed.done += 1;
       this.reportFinished(file, outcome, log);
       if (recorded) log.info({ outcome: 'done', ...summarise(outcome) }, 'file done');

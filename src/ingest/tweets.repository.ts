@@ -5,6 +5,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { TWEET_COPY_COLUMNS, type DeletionRow, type RejectedRecord } from '../pipeline/pipeline.types.js';
+import { asDatabaseError } from './ingest.errors.js';
 
 export interface WriteBatch {
   fileId: string;
@@ -45,7 +46,9 @@ export class TweetsRepository {
 
   async writeBatch(batch: WriteBatch): Promise<WriteResult> {
     const runner = this.dataSource.createQueryRunner();
-    const client = (await runner.connect()) as PoolClient;
+    const client = (await runner.connect().catch((error: unknown) => {
+      throw asDatabaseError(error);
+    })) as PoolClient;
     try {
       await client.query('BEGIN');
       const lockMode = batch.deletions.length > 0 ? 'SHARE ROW EXCLUSIVE' : 'SHARE';
@@ -57,7 +60,7 @@ export class TweetsRepository {
       return { inserted, removedByDeletions };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw asDatabaseError(error);
     } finally {
       await runner.release();
     }

@@ -98,3 +98,56 @@ describe('fault 3: PostgreSQL unreachable for ~12 s mid-run', () => {
     expect(output).not.toContain(FAULT_ADMIN_TOKEN);
   });
 });
+
+// The same fault, shorter than the lease: the files whose writes failed are given back with
+// the attempt not counted (`isDatabaseUnavailable`), so even with MAX_ATTEMPTS=1 none fails.
+const SHORT_OUTAGE_MS = 4_000;
+
+describe('fault 3b: a database outage shorter than the lease costs no attempt', () => {
+  let bed: FaultBed;
+  let proxy: TcpProxy;
+  let service: RunningService | undefined;
+
+  beforeAll(async () => {
+    bed = await createFaultBed({ files: 8, tweetsPerFile: 500, seed: 7033 });
+    const target = new URL(bed.database.url);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+  });
+  afterAll(async () => {
+    if (service?.child.exitCode === null) await service.stop('SIGKILL');
+    await proxy?.stop();
+    await bed?.cleanup();
+  });
+
+  it('gives the interrupted files back and finishes every file on its only attempt', async () => {
+    const proxiedUrl = new URL(bed.database.url);
+    proxiedUrl.port = String(proxy.port);
+    service = await startService(faultEnvironment(proxiedUrl.toString(), bed.bucket, { LEASE_MS: '20000', MAX_ATTEMPTS: '1' }));
+    await startBackfill(service.url);
+    await eventually(
+      async () => {
+        const counts = await ledgerCounts(bed.client);
+        return counts.processing >= 1 && counts.pending >= 1 ? counts : undefined;
+      },
+      60_000,
+      'the backfill mid-run',
+    );
+
+    await proxy.cut();
+    const cutAt = Date.now();
+    // The outage lasts a fixed time: that is the fault being injected, not a wait for a condition.
+    await sleep(SHORT_OUTAGE_MS);
+    await proxy.restore();
+    await waitUntilSettled(bed.client);
+    const settledMs = Date.now() - cutAt - SHORT_OUTAGE_MS;
+
+    const report = await auditDatabase(bed.database.url, corpusExpectation(bed.manifest, CORPUS_PREFIX));
+    expect(report.files.filter((file) => file.attempts !== 1)).toEqual([]);
+    expect(await service.stop('SIGTERM')).toBe(0);
+    const givenBack = logLines(service.output(), 'database unavailable; file given back without counting the attempt');
+    expect(givenBack.length).toBeGreaterThanOrEqual(1);
+    expect(givenBack.every((line) => line.outcome === 'released')).toBe(true);
+    reportFigure('3b-short-database-outage', { outageMs: SHORT_OUTAGE_MS, settledAfterRestoreMs: settledMs, givenBack: givenBack.length, files: report.files.length });
+  });
+});
