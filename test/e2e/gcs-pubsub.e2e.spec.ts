@@ -323,9 +323,11 @@ describe.skipIf(!available)('the built service on the Pub/Sub and storage emulat
     const at = (message: string) => lines.find((line) => line.msg === message)?.time;
     const stoppedListening = at('stopped listening for storage notifications');
     const shutdownComplete = at('shutdown complete');
+    const databaseClosed = at('database connections closed');
     expect(stoppedListening).toBeDefined();
-    // The database closes inside the application's close, which logs 'shutdown complete' last.
-    expect(shutdownComplete).toBeGreaterThanOrEqual(stoppedListening!);
+    expect(databaseClosed).toBeDefined();
+    expect(databaseClosed).toBeGreaterThanOrEqual(stoppedListening!);
+    expect(shutdownComplete).toBeGreaterThanOrEqual(databaseClosed!);
     await expectDrained();
   });
 });
