@@ -30,12 +30,14 @@ const postgresUrl = z
     message: 'expected a postgres://user:password@host:port/database URL',
   });
 
-// Where the CPU work runs by default, measured on 2 cores (BENCHMARKS.md, 40 files / 417 MB,
-// PostgreSQL on the same machine): inline was fastest and cheapest (5.0 s of CPU), threads x 1
-// next (5.6 s), threads x 2 slowest (5.8 s and 43% more wall time than inline): gunzip runs on
-// libuv's pool and PostgreSQL needs a core too, so a second worker only competes with them, and
-// each worker compiles the pipeline again. With more cores, one worker per core but one (the
-// main thread splits, writes and gunzips).
+// Where the CPU work runs by default. Measured on 2 cores (BENCHMARKS.md, latest run: 40 files /
+// 417 MB, PostgreSQL on the same machine, medians of 5): inline 3.57 s wall / 4.09 s CPU,
+// threads x 1 3.80 s / 4.77 s, threads x 2 3.57 s / 4.91 s and 80 MB more memory, processes
+// slower still (IPC copies): gunzip runs on libuv's pool and PostgreSQL needs a core too, so
+// workers only add CPU there. Inline has no per-worker heap limit, but a record is bounded by
+// MAX_LINE_BYTES (the worst crafted 32 MiB record measured 1.2 GB RSS, done with one dead
+// letter; RELIABILITY.md). Above 2 cores: one worker per core but one (the main thread reads,
+// splits and writes), a rule not yet measured on such a machine.
 const CORES = availableParallelism();
 export const DEFAULT_EXECUTOR = CORES <= 2 ? 'inline' : 'threads';
 export const DEFAULT_EXECUTOR_SIZE = Math.max(1, CORES - 1);

@@ -26,7 +26,11 @@ export class ProcessPoolExecutor implements Executor {
     // The same per-worker heap limit as the thread pool (see worker-heap-limit.ts): a child
     // that exceeds it exits alone and is replaced.
     this.maxHeapMb = options.maxHeapMb;
-    const heapFlags = options.maxHeapMb === undefined ? [] : [`--max-old-space-size=${options.maxHeapMb}`];
+    // The parent's own Node flags (source maps, loaders) are kept, but its heap size.
+    const heapFlags = [
+      ...process.execArgv.filter((flag) => !flag.startsWith('--max-old-space-size')),
+      ...(options.maxHeapMb === undefined ? [] : [`--max-old-space-size=${options.maxHeapMb}`]),
+    ];
     this.pool = workerpool.pool(workerFile, {
       workerType: 'process',
       minWorkers: size,

@@ -140,7 +140,8 @@ class BatchWriter {
   private rejected: RejectedRecord[] = [];
   private rows = 0;
   private bytes = 0;
-  // The batch being written, if any. Its failure is thrown by the next add() or finish().
+  // The batch being written, if any. Its failure is thrown when the next batch is full (or at
+  // finish()): the file then fails after at most one more batch was parsed for nothing.
   private writing: Promise<void> | null = null;
 
   constructor(

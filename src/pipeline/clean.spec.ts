@@ -392,6 +392,17 @@ describe('cleanV2Page', () => {
       { index: 2, reason: 'data[2] is not a v2 tweet' },
     ]);
   });
+
+  it('counts every bad element but keeps the reasons of the first few only', () => {
+    const page = cleanV2Page({ data: [...Array.from({ length: 10_000 }, () => ({})), { id: '1500000000000000001', text: 'fine', created_at: '2022-03-05T10:00:00Z' }] });
+    expect(page.rows.map((row) => row.id)).toEqual(['1500000000000000001']);
+    expect(page).toMatchObject({ elements: 10_001, rejectedCount: 10_000 });
+    expect(page.rejectedElements).toEqual([
+      { index: 0, reason: 'data[0] is not a v2 tweet' },
+      { index: 1, reason: 'data[1] is not a v2 tweet' },
+      { index: 2, reason: 'data[2] is not a v2 tweet' },
+    ]);
+  });
 });
 
 describe('cleanV2Tweet', () => {

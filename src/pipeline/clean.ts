@@ -22,9 +22,18 @@ export type CleanedDeletion = { ok: true; deletion: DeletionRow } | { ok: false;
 
 export interface CleanedV2Page {
   rows: TweetRow[];
-  /** Elements of `data` that could not become rows (the others still do). */
+  /** Elements in `data`. */
+  elements: number;
+  /** How many elements of `data` could not become rows (the others still do). */
+  rejectedCount: number;
+  /** The first MAX_REPORTED_REJECTED_ELEMENTS of them, with why. */
   rejectedElements: { index: number; reason: string }[];
 }
+
+// A page is one line and gets one dead letter, however many of its elements are bad: a crafted
+// line of millions of `{}` elements must not become millions of reasons in memory (it took a
+// worker past its heap limit: RELIABILITY.md, case 4).
+export const MAX_REPORTED_REJECTED_ELEMENTS = 3;
 
 // A retweet of a quote of a quote is three levels; deeper nesting is not real data.
 const MAX_EMBEDDING_DEPTH = 8;
@@ -68,14 +77,19 @@ export function cleanV2Page(page: JsonObject): CleanedV2Page {
   const rows: TweetRow[] = [];
   const rejectedElements: CleanedV2Page['rejectedElements'] = [];
   const seen = new Set<string>();
+  let rejectedCount = 0;
+  const rejectElement = (index: number, reason: () => string) => {
+    rejectedCount++;
+    if (rejectedElements.length < MAX_REPORTED_REJECTED_ELEMENTS) rejectedElements.push({ index, reason: reason() });
+  };
   data.forEach((element: unknown, index) => {
     if (!isJsonObject(element) || !isV2Tweet(element)) {
-      rejectedElements.push({ index, reason: `data[${index}] is not a v2 tweet` });
+      rejectElement(index, () => `data[${index}] is not a v2 tweet`);
       return;
     }
     const row = v2Row(element, includes);
     if (typeof row === 'string') {
-      rejectedElements.push({ index, reason: `data[${index}]: ${row}` });
+      rejectElement(index, () => `data[${index}]: ${row}`);
     } else if (!seen.has(row.id)) {
       seen.add(row.id);
       rows.push(row);
@@ -88,7 +102,7 @@ export function cleanV2Page(page: JsonObject): CleanedV2Page {
       rows.push(row);
     }
   }
-  return { rows, rejectedElements };
+  return { rows, elements: data.length, rejectedCount, rejectedElements };
 }
 
 /** `{"delete":{"status":{"id_str","user_id_str"},"timestamp_ms"}}` → a deletion row. */

@@ -130,6 +130,16 @@ describe('processChunk', () => {
     ]);
   });
 
+  it('gives a page line one dead letter, however many of its elements are bad', () => {
+    const page = JSON.stringify({ data: [{}, { id: 'x', text: 'bad id' }, {}, {}, { id: '1500000000000000009', text: 'ok', created_at: '2022-03-05T10:00:00Z' }] });
+    const result = processChunk(taskOf(`${page}\n`));
+    expect(result.counts).toMatchObject({ records: 1, tweetRecords: 1, tweets: 1, rejected: 1 });
+    expectEveryRecordAccountedFor(result, 1);
+    expect(result.rejected.map(({ lineNo, reason }) => [lineNo, reason])).toEqual([
+      [1, '4 of 5 data elements rejected, first: data[0] is not a v2 tweet; data[1]: missing or invalid id (got "x"); data[2] is not a v2 tweet'],
+    ]);
+  });
+
   it('reports non-negative stage timings', () => {
     const { timings } = processChunk(taskOf(`${tweet('1', 'a')}\n`));
     expect(timings.parseMs).toBeGreaterThanOrEqual(0);

@@ -1,5 +1,5 @@
 import { classifyRecord } from './classify.js';
-import { cleanDeletion, cleanV1Tweet, cleanV2Page, cleanV2Tweet } from './clean.js';
+import { cleanDeletion, cleanV1Tweet, cleanV2Page, cleanV2Tweet, type CleanedV2Page } from './clean.js';
 import { encodeTweetsCopy } from './encode.js';
 import type { JsonObject } from './json-fields.js';
 import { asBuffer, decodeRecordText, parseRecordJson, rawExcerpt } from './parse-record.js';
@@ -91,13 +91,12 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
       }
       case 'v2-page': {
         const page = cleanV2Page(classified.page);
-        for (const element of page.rejectedElements) {
-          reject(lineNo, element.reason, start, end);
-        }
+        // One dead letter per line (rejected_records is unique per file and line).
+        if (page.rejectedCount > 0) reject(lineNo, describePageRejections(page), start, end);
         if (page.rows.length > 0) {
           counts.tweetRecords++;
-          rows.push(...page.rows);
-        } else if (page.rejectedElements.length === 0) {
+          for (const row of page.rows) rows.push(row);
+        } else if (page.rejectedCount === 0) {
           // `"data": []`: a page of no results.
           counts.notices++;
         }
@@ -150,4 +149,11 @@ function takeSelective(value: JsonObject, rows: TweetRow[], deletions: DeletionR
     return true;
   }
   return false;
+}
+
+/** The one reason a page line is a dead letter for: its bad element, or how many and the first. */
+function describePageRejections(page: CleanedV2Page): string {
+  const first = page.rejectedElements[0]!.reason;
+  if (page.rejectedCount === 1) return first;
+  return `${page.rejectedCount} of ${page.elements} data elements rejected, first: ${page.rejectedElements.map((element) => element.reason).join('; ')}`;
 }
