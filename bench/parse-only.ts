@@ -13,7 +13,7 @@ import { RecordSplitter } from '../src/pipeline/split.js';
 //   node bench/parse-only.ts FOLDER [--workers N]      (prints one JSON line of counts)
 // The benchmark runner runs it through tsx: node --import tsx bench/parse-only.ts …
 
-const CHUNK_BYTES = 1024 * 1024; // the service's CHUNK_BYTES default
+const CHUNK_BYTES = 256 * 1024; // the service's CHUNK_BYTES default
 const MAX_RECORD_BYTES = 32 * 1024 * 1024; // the service's MAX_LINE_BYTES default
 
 interface Counts {

@@ -60,7 +60,11 @@ export const environmentSchema = z.object({
   EXECUTOR: z.enum(['threads', 'processes', 'inline'], { message: 'expected threads, processes or inline' }).default(DEFAULT_EXECUTOR),
   EXECUTOR_SIZE: integer(1, 256).default(DEFAULT_EXECUTOR_SIZE),
   CONCURRENT_FILES: integer(1, 256).default(2),
-  CHUNK_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(1024 * 1024),
+  // 256 KiB measured best for the default inline executor (40-file corpus, 5 interleaved runs,
+  // median wall): 64 KiB 3.60 s, 128 KiB 3.61 s, 256 KiB 3.47 s, 512 KiB 3.54 s, 1 MiB 3.76 s,
+  // 4 MiB 4.50 s (smaller tasks hand the event loop back to gunzip and the writes more often);
+  // the same for a worker thread (4.02 s at 1 MiB, 4.08 s at 256 KiB).
+  CHUNK_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(256 * 1024),
   MAX_LINE_BYTES: integer(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
   MAX_ATTEMPTS: integer(1, 100).default(5),
   LEASE_MS: integer(1000, 3_600_000).default(60_000),

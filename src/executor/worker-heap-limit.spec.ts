@@ -20,6 +20,7 @@ const tweet = () =>
 describe('workerHeapLimitMb', () => {
   it('grows with the largest task a worker can be sent', () => {
     expect(workerHeapLimitMb(1024 * 1024, 32 * 1024 * 1024)).toBe(260);
+    expect(workerHeapLimitMb(256 * 1024, 32 * 1024 * 1024)).toBe(257);
     expect(workerHeapLimitMb(64 * 1024, 1024 * 1024)).toBe(133);
   });
 });

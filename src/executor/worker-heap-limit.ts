@@ -15,7 +15,7 @@ const HEAP_PER_TASK_BYTE = 4;
  * single crafted record would take the replica and every file it holds down with it, on every
  * replica that claims the file. With it, only that worker dies: its task rejects, the pool
  * replaces it and the file is retried, then failed after MAX_ATTEMPTS.
- * Defaults (1 MiB chunks, 32 MiB records): 260 MB per worker.
+ * Defaults (256 KiB chunks, 32 MiB records): 257 MB per worker.
  */
 export function workerHeapLimitMb(chunkBytes: number, maxLineBytes: number): number {
   return Math.ceil(BASE_HEAP_MB + (HEAP_PER_TASK_BYTE * (chunkBytes + maxLineBytes)) / MIB);
