@@ -19,24 +19,31 @@ async function ready(service: RunningService): Promise<boolean> {
   return (await fetch(`${service.url}/health/ready`)).status === 200;
 }
 
-describe('fault 3: PostgreSQL unreachable for ~12 s mid-run', () => {
-  let bed: FaultBed;
-  let proxy: TcpProxy;
-  let service: RunningService | undefined;
-
+/** A fault bed whose database the service reaches through a TcpProxy the test can cut. */
+function useProxiedBed(options: { files: number; tweetsPerFile: number; seed: number }): { bed: FaultBed; proxy: TcpProxy } {
+  const fixture = {} as { bed: FaultBed; proxy: TcpProxy };
   beforeAll(async () => {
-    bed = await createFaultBed({ files: 12, tweetsPerFile: 500, seed: 7003 });
-    const target = new URL(bed.database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
+    fixture.bed = await createFaultBed(options);
+    const target = new URL(fixture.bed.database.url);
+    fixture.proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await fixture.proxy.start();
   });
   afterAll(async () => {
+    await fixture.proxy?.stop();
+    await fixture.bed?.cleanup();
+  });
+  return fixture;
+}
+
+describe('fault 3: PostgreSQL unreachable for ~12 s mid-run', () => {
+  const fixture = useProxiedBed({ files: 12, tweetsPerFile: 500, seed: 7003 });
+  let service: RunningService | undefined;
+  afterAll(async () => {
     if (service?.child.exitCode === null) await service.stop('SIGKILL');
-    await proxy?.stop();
-    await bed?.cleanup();
   });
 
   it('retries through the outage, goes unready then ready, and loses nothing', async () => {
+    const { bed, proxy } = fixture;
     const proxiedUrl = new URL(bed.database.url);
     proxiedUrl.port = String(proxy.port);
     // The test server trusts local connections, so any password works: this one must never
@@ -104,23 +111,14 @@ describe('fault 3: PostgreSQL unreachable for ~12 s mid-run', () => {
 const SHORT_OUTAGE_MS = 4_000;
 
 describe('fault 3b: a database outage shorter than the lease costs no attempt', () => {
-  let bed: FaultBed;
-  let proxy: TcpProxy;
+  const fixture = useProxiedBed({ files: 8, tweetsPerFile: 500, seed: 7033 });
   let service: RunningService | undefined;
-
-  beforeAll(async () => {
-    bed = await createFaultBed({ files: 8, tweetsPerFile: 500, seed: 7033 });
-    const target = new URL(bed.database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
-  });
   afterAll(async () => {
     if (service?.child.exitCode === null) await service.stop('SIGKILL');
-    await proxy?.stop();
-    await bed?.cleanup();
   });
 
   it('gives the interrupted files back and finishes every file on its only attempt', async () => {
+    const { bed, proxy } = fixture;
     const proxiedUrl = new URL(bed.database.url);
     proxiedUrl.port = String(proxy.port);
     service = await startService(faultEnvironment(proxiedUrl.toString(), bed.bucket, { LEASE_MS: '20000', MAX_ATTEMPTS: '1' }));
