@@ -6,23 +6,18 @@ import { Storage } from '@google-cloud/storage';
 import {
   freePort,
   publishStorageNotifications,
-  pubsubEmulatorAvailable,
-  requireEmulatorBanner,
   startPubSubEmulator,
   startStorageEmulator,
   storageNotification,
   waitUntil,
   type PubSubEmulator,
 } from '../../test/support/emulators.js';
+import { pubsubEmulatorOrBanner } from '../../test/support/pubsub-emulator-gate.js';
 import { GcsObjectStore } from '../storage/gcs-object-store.js';
 import type { StoredObject } from '../storage/object-store.js';
 import { PubSubNotificationSource, resolveSubscriptionName, type ObjectRegistrar } from './pubsub-notification-source.js';
 
-const available = pubsubEmulatorAvailable();
-if (!available) requireEmulatorBanner('pubsub');
-afterAll(() => {
-  if (!available) requireEmulatorBanner('pubsub');
-});
+const available = pubsubEmulatorOrBanner();
 
 const BUCKET = 'tweet-archive';
 const ROOT_PREFIX = 'archive/';

@@ -6,14 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCorpus, digestTweetIds, type CorpusManifest } from '../support/corpus-generator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
-  pubsubEmulatorAvailable,
-  requireEmulatorBanner,
   seededShuffle,
   startGoogleEmulators,
   storageNotificationFor,
   type GoogleEmulators,
   type StorageObjectEvent,
 } from '../support/emulators.js';
+import { pubsubEmulatorOrBanner } from '../support/pubsub-emulator-gate.js';
 import { eventually, runCli, startService, type RunningService } from '../support/service.js';
 import { tweetFileContent } from '../support/tweet-files.js';
 
@@ -22,11 +21,7 @@ import { tweetFileContent } from '../support/tweet-files.js';
 // the bucket's notification topic exactly as GCS does (JSON_API_V1), and the service
 // subscribes. The scheduled scan is off, so notifications are the only way files are found.
 
-const available = pubsubEmulatorAvailable();
-if (!available) requireEmulatorBanner('pubsub');
-afterAll(() => {
-  if (!available) requireEmulatorBanner('pubsub');
-});
+const available = pubsubEmulatorOrBanner();
 
 const BUCKET = 'tweet-archive';
 const ROOT = 'tweets/';

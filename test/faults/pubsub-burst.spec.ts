@@ -3,14 +3,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
-  pubsubEmulatorAvailable,
-  requireEmulatorBanner,
   seededShuffle,
   startGoogleEmulators,
   storageNotificationFor,
   type GoogleEmulators,
   type StorageObjectEvent,
 } from '../support/emulators.js';
+import { pubsubEmulatorOrBanner } from '../support/pubsub-emulator-gate.js';
 import { eventually, startService, type RunningService } from '../support/service.js';
 import { tweetFileContent } from '../support/tweet-files.js';
 
@@ -21,11 +20,7 @@ import { tweetFileContent } from '../support/tweet-files.js';
 // lose that object for good (Pub/Sub would not redeliver it): every object must still land,
 // every tweet once, with the service's memory bounded by its flow control.
 
-const available = pubsubEmulatorAvailable();
-if (!available) requireEmulatorBanner('pubsub');
-afterAll(() => {
-  if (!available) requireEmulatorBanner('pubsub');
-});
+const available = pubsubEmulatorOrBanner();
 
 const BUCKET = 'burst-archive';
 const OBJECTS = 1_000;

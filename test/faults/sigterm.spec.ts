@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logLines } from '../support/admin-api.js';
-import { pubsubEmulatorAvailable, requireEmulatorBanner, startGoogleEmulators, type GoogleEmulators } from '../support/emulators.js';
+import { startGoogleEmulators, type GoogleEmulators } from '../support/emulators.js';
+import { pubsubEmulatorOrBanner } from '../support/pubsub-emulator-gate.js';
 import { eventually, startService, type RunningService } from '../support/service.js';
 import { auditDatabase, corpusExpectation, ledgerCounts } from './support/audit.js';
 import { CORPUS_PREFIX, createFaultBed, faultEnvironment, filesLeasedBy, reportFigure, startBackfill, waitUntilSettled, type FaultBed } from './support/fault-service.js';
@@ -15,11 +16,7 @@ import { CORPUS_PREFIX, createFaultBed, faultEnvironment, filesLeasedBy, reportF
 // The bucket is the storage emulator (the corpus uploaded to it) and the notification source a
 // real subscription on Google's Pub/Sub emulator.
 
-const available = pubsubEmulatorAvailable();
-if (!available) requireEmulatorBanner('pubsub');
-afterAll(() => {
-  if (!available) requireEmulatorBanner('pubsub');
-});
+const available = pubsubEmulatorOrBanner();
 
 const BUCKET = 'faults-sigterm';
 
