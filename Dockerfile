@@ -4,7 +4,7 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- build: compile TypeScript into dist/ ----------------------------------------------
+# --- build: compile TypeScript into dist/, bundle the command line (scripts/bundle.mjs) --
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # .npmrc carries legacy-peer-deps: npm ci fails on the NestJS peer ranges without it.
@@ -13,6 +13,7 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig*.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY scripts/bundle.mjs ./scripts/
 RUN npm run build
 
 # --- production dependencies only ---------------------------------------------------------
