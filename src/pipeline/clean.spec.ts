@@ -220,30 +220,6 @@ describe('cleanV1Tweet', () => {
     );
   });
 
-  it('removes NUL characters from every string', () => {
-    const [row] = rowsOf(
-      v1Tweet({
-        text: 'nul\u0000 inside',
-        lang: 'e\u0000n',
-        user: { id_str: '1', screen_name: 'al\u0000ice' },
-        entities: {
-          hashtags: [{ text: 'ta\u0000g' }],
-          user_mentions: [{ screen_name: 'b\u0000ob' }],
-          urls: [{ expanded_url: 'https://x\u0000.com' }],
-        },
-      }),
-    );
-    expect(JSON.stringify(row)).not.toContain('\\u0000');
-    expect(row).toMatchObject({
-      text: 'nul inside',
-      lang: 'en',
-      userScreenName: 'alice',
-      hashtags: ['tag'],
-      mentions: ['bob'],
-      urls: ['https://x.com'],
-    });
-  });
-
   it('degrades malformed fields to nulls and empty lists instead of throwing', () => {
     const [row] = rowsOf(
       v1Tweet({ user: 'not an object', entities: [], lang: 5, in_reply_to_status_id_str: 12 }),

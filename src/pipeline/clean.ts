@@ -8,7 +8,6 @@ import {
   readStringsOf,
 } from './json-fields.js';
 import type { DeletionRow, TweetRow } from './pipeline.types.js';
-import { stripNulCharacters } from './strip-nul.js';
 import {
   isoFromSnowflakeId,
   isoFromTimestampMs,
@@ -192,16 +191,16 @@ function v1Row(tweet: JsonObject): TweetRow | string {
     createdAt,
     userId: readTweetId(user?.id_str),
     userScreenName: optionalText(readString(user, 'screen_name')),
-    text: stripNulCharacters(text),
+    text,
     lang: optionalText(readString(tweet, 'lang')),
     retweetedId: retweeted === undefined ? null : readTweetId(retweeted.id_str),
     quotedId:
       readTweetId(tweet.quoted_status_id_str) ??
       readTweetId(readObject(tweet, 'quoted_status')?.id_str),
     inReplyToId: readTweetId(tweet.in_reply_to_status_id_str),
-    hashtags: cleanTexts(readStringsOf(readArray(entities, 'hashtags'), 'text')),
-    mentions: cleanTexts(mentions),
-    urls: cleanTexts(expandedUrls(readArray(entities, 'urls'))),
+    hashtags: readStringsOf(readArray(entities, 'hashtags'), 'text'),
+    mentions: mentions,
+    urls: expandedUrls(readArray(entities, 'urls')),
   };
 }
 
@@ -282,14 +281,14 @@ function v2Row(tweet: JsonObject, includes: V2Includes): TweetRow | string {
     createdAt,
     userId: authorId,
     userScreenName: optionalText(authorId === null ? undefined : includes.usernames.get(authorId)),
-    text: stripNulCharacters(text),
+    text,
     lang: optionalText(readString(tweet, 'lang')),
     retweetedId,
     quotedId: referencedTweetId(tweet, 'quoted'),
     inReplyToId: referencedTweetId(tweet, 'replied_to'),
-    hashtags: cleanTexts(readStringsOf(readArray(entities, 'hashtags'), 'tag')),
-    mentions: cleanTexts(mentions),
-    urls: cleanTexts(expandedUrls(readArray(entities, 'urls'))),
+    hashtags: readStringsOf(readArray(entities, 'hashtags'), 'tag'),
+    mentions: mentions,
+    urls: expandedUrls(readArray(entities, 'urls')),
   };
 }
 
@@ -326,15 +325,10 @@ function expandedUrls(urls: readonly unknown[]): string[] {
   return expanded;
 }
 
+// U+0000 may stay in the rows: the COPY encoder drops it (encode.ts), where PostgreSQL's
+// limit is known.
 function optionalText(value: string | undefined): string | null {
-  return value === undefined ? null : stripNulCharacters(value);
-}
-
-function cleanTexts(values: string[]): string[] {
-  for (let index = 0; index < values.length; index++) {
-    values[index] = stripNulCharacters(values[index]);
-  }
-  return values;
+  return value === undefined ? null : value;
 }
 
 /** ` (got "…")` for a rejection reason, or ` (absent)`. */

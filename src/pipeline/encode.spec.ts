@@ -118,6 +118,35 @@ describe('encodeTweetsCopy', () => {
     expect(Buffer.from(bytes).includes(Buffer.from([0xef, 0xbf, 0xbd]))).toBe(true);
   });
 
+  it('drops NUL characters from every text field and array element (PostgreSQL text cannot hold them)', () => {
+    const text = decoder.decode(
+      encodeTweetsCopy([
+        row({
+          text: 'nul\u0000 inside',
+          lang: 'e\u0000n',
+          userScreenName: 'al\u0000ice',
+          // x" → x\" in the literal → x\\" once COPY-escaped.
+          hashtags: ['ta\u0000g', 'x"\u0000'],
+          mentions: ['b\u0000ob'],
+          urls: ['https://x\u0000.com'],
+        }),
+      ]),
+    );
+    expect(text).not.toContain('\u0000');
+    expect(text.split('\t').slice(3, 6)).toEqual(['alice', 'nul inside', 'en']);
+    expect(text.split('\t').slice(9)).toEqual(['{"tag","x\\\\""}', '{"bob"}', '{"https://x.com"}\n']);
+  });
+
+  it('encodes many rows of multi-byte text exactly, growing its output as it goes', () => {
+    const rows = Array.from({ length: 3000 }, (_, index) =>
+      row({ id: String(index + 1), text: `${'日本語 😀 '.repeat(index % 40)}\t${index}`, hashtags: [`h${index}`] }),
+    );
+    const bytes = encodeTweetsCopy(rows);
+    expect(bytes.byteLength).toBeGreaterThan(64 * 1024);
+    expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+    expect(decodeTweetsCopy(bytes)).toEqual(rows);
+  });
+
   it('returns bytes that own their whole ArrayBuffer (safe to transfer), empty for no rows', () => {
     const small = encodeTweetsCopy([row()]);
     expect(small.buffer.byteLength).toBe(small.byteLength);

