@@ -1,6 +1,6 @@
 import { classifyRecord } from './classify.js';
 import { cleanDeletion, cleanV1Tweet, cleanV2Page, cleanV2Tweet, type CleanedV2Page } from './clean.js';
-import { encodeTweetsCopy } from './encode.js';
+import { TweetCopyWriter } from './encode.js';
 import type { JsonObject } from './json-fields.js';
 import { asBuffer, decodeRecordText, parseRecordJson, rawExcerpt } from './parse-record.js';
 import type {
@@ -11,7 +11,7 @@ import type {
   RejectedRecord,
   TweetRow,
 } from './pipeline.types.js';
-import { selectiveParseRecord } from './selective-parse.js';
+import { lastSelectiveRecordIsPlain, selectiveParseRecord } from './selective-parse.js';
 import { stripNulCharacters } from './strip-nul.js';
 
 /** How records are parsed: the selective reader with JSON.parse behind it, or JSON.parse alone (the reference). */
@@ -28,7 +28,7 @@ export type RecordParser = 'selective' | 'json-parse';
 export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'): ChunkResult {
   const bytes = asBuffer(task.bytes);
   const recordCount = task.lineNumbers.length;
-  const rows: TweetRow[] = [];
+  const copy = new TweetCopyWriter();
   const deletions: DeletionRow[] = [];
   const rejected: RejectedRecord[] = [];
   const counts: ChunkCounts = {
@@ -59,7 +59,7 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
       const value = selectiveParseRecord(bytes, start, end);
       const cleanStarted = performance.now();
       parseMs += cleanStarted - parseStarted;
-      if (value !== undefined && takeSelective(value, rows, deletions, counts)) {
+      if (value !== undefined && takeSelective(value, lastSelectiveRecordIsPlain(), copy, deletions, counts)) {
         cleanMs += performance.now() - cleanStarted;
         continue;
       }
@@ -83,7 +83,7 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
             : cleanV2Tweet(classified.tweet);
         if (cleaned.ok) {
           counts.tweetRecords++;
-          rows.push(...cleaned.rows);
+          addRows(copy, cleaned.rows, false, counts);
         } else {
           reject(lineNo, cleaned.reason, start, end);
         }
@@ -95,7 +95,7 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
         if (page.rejectedCount > 0) reject(lineNo, describePageRejections(page), start, end);
         if (page.rows.length > 0) {
           counts.tweetRecords++;
-          for (const row of page.rows) rows.push(row);
+          addRows(copy, page.rows, false, counts);
         } else if (page.rejectedCount === 0) {
           // `"data": []`: a page of no results.
           counts.notices++;
@@ -122,23 +122,29 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
     cleanMs += performance.now() - cleanStarted;
   }
 
+  // Rows are encoded as they are cleaned (cleanMs includes it); this is the final copy.
   const encodeStarted = performance.now();
-  const tweetsCopy = encodeTweetsCopy(rows);
+  const tweetsCopy = copy.finish();
   const encodeMs = performance.now() - encodeStarted;
 
-  counts.tweets = rows.length;
   counts.rejected = rejected.length;
   return { tweetsCopy, deletions, rejected, counts, timings: { parseMs, cleanMs, encodeMs } };
 }
 
 /** Rows of a selectively read record when it is a v1.1 tweet or a delete that cleans; false otherwise. */
-function takeSelective(value: JsonObject, rows: TweetRow[], deletions: DeletionRow[], counts: ChunkCounts): boolean {
+function takeSelective(
+  value: JsonObject,
+  plain: boolean,
+  copy: TweetCopyWriter,
+  deletions: DeletionRow[],
+  counts: ChunkCounts,
+): boolean {
   const classified = classifyRecord(value);
   if (classified.kind === 'v1-tweet') {
     const cleaned = cleanV1Tweet(classified.tweet);
     if (!cleaned.ok) return false;
     counts.tweetRecords++;
-    for (const row of cleaned.rows) rows.push(row);
+    addRows(copy, cleaned.rows, plain, counts);
     return true;
   }
   if (classified.kind === 'delete') {
@@ -149,6 +155,11 @@ function takeSelective(value: JsonObject, rows: TweetRow[], deletions: DeletionR
     return true;
   }
   return false;
+}
+
+function addRows(copy: TweetCopyWriter, rows: readonly TweetRow[], plain: boolean, counts: ChunkCounts): void {
+  for (const row of rows) copy.add(row, plain);
+  counts.tweets += rows.length;
 }
 
 /** The one reason a page line is a dead letter for: its bad element, or how many and the first. */
