@@ -65,9 +65,11 @@ const INITIAL_OUTPUT_BYTES = 64 * 1024;
  * be transferred from a worker. Lone surrogates become U+FFFD, never invalid UTF-8.
  */
 export class TweetCopyWriter {
-  private output = new Uint8Array(INITIAL_OUTPUT_BYTES);
+  // Written bytes are output[0, length). Public for writers that produce COPY text bytes
+  // directly (v1-copy.ts), which call reserve() before writing.
+  output = new Uint8Array(INITIAL_OUTPUT_BYTES);
+  length = 0;
   private view = Buffer.from(this.output.buffer);
-  private length = 0;
 
   /**
    * One row. `plain` promises that no text of the row holds a backslash, tab, line feed,
@@ -79,13 +81,17 @@ export class TweetCopyWriter {
     for (let column = 1; column < fields.length; column++) line += '\t' + fields[column](row);
     line += '\n';
     // At most three UTF-8 bytes per UTF-16 code unit.
-    if (this.length + 3 * line.length > this.output.length) {
-      const grown = new Uint8Array(Math.max(2 * this.output.length, this.length + 3 * line.length));
-      grown.set(this.output.subarray(0, this.length));
-      this.output = grown;
-      this.view = Buffer.from(grown.buffer);
-    }
+    this.reserve(3 * line.length);
     this.length += this.view.write(line, this.length, 'utf8');
+  }
+
+  /** Makes room for `bytes` more bytes after `length`. */
+  reserve(bytes: number): void {
+    if (this.length + bytes <= this.output.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.output.length, this.length + bytes));
+    grown.set(this.output.subarray(0, this.length));
+    this.output = grown;
+    this.view = Buffer.from(grown.buffer);
   }
 
   /** The COPY text of every row added, in an exactly sized buffer of its own. */
