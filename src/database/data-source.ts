@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS_GLOB } from '../project-paths.js';
 
@@ -5,6 +6,9 @@ import { MIGRATIONS_GLOB } from '../project-paths.js';
 export function createDataSource(url: string, poolSize: number): DataSource {
   return new DataSource({
     type: 'postgres',
+    // Given, not left for TypeORM to require() at run time, so the bundle carries it
+    // (scripts/bundle.mjs): ~45 files fewer to load at every start.
+    driver: pg,
     url,
     synchronize: false,
     migrationsRun: false,

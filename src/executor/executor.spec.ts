@@ -36,7 +36,7 @@ describe('executors', () => {
   it('threads, processes and inline produce identical results', async () => {
     const results: Record<string, ReturnType<typeof comparable>> = {};
     for (const kind of ['inline', 'threads', 'processes'] as const) {
-      const executor = createExecutor(kind, 2);
+      const executor = await createExecutor(kind, 2);
       executors.push(executor);
       results[kind] = comparable(await Promise.all(tasksOfSample().map((task) => executor.run(task))));
       expect(executor.stats()).toMatchObject({ kind, busy: 0, queued: 0, failed: 0 });

@@ -33,7 +33,7 @@ describe('a worker that runs out of heap', () => {
 
   for (const kind of ['threads', 'processes'] as const) {
     it(`fails only its task and is replaced (${kind}); the process survives`, async () => {
-      const executor = createExecutor(kind, 1, { maxHeapMb: 64 });
+      const executor = await createExecutor(kind, 1, { maxHeapMb: 64 });
       executors.push(executor);
       const failure = await executor.run(heapBomb()).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(WorkerFailedError);
