@@ -403,7 +403,8 @@ export class RecordSplitter {
     // Only the span from the first record's start to the last one's end is copied.
     const firstStart = this.boundaries[0];
     const lastEnd = this.boundaries[this.boundaries.length - 1];
-    const bytes = new Uint8Array(lastEnd - firstStart);
+    // A buffer of its own (transferable), not zero-filled before the copy.
+    const bytes = Buffer.allocUnsafeSlow(lastEnd - firstStart);
     bytes.set(this.buffer.subarray(this.taskStart + firstStart, this.taskStart + lastEnd));
     const boundaries = new Uint32Array(this.boundaries.length);
     for (let index = 0; index < boundaries.length; index++) {
