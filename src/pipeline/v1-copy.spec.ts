@@ -69,6 +69,8 @@ describe('writeV1TweetCopy (fast path)', () => {
     ['duplicate keys: the last wins, whatever its type', raw('{"id_str":"1","created_at":"Sat Mar 10 12:00:00 +0000 2018","text":"a","text":"b","lang":"en","lang":null,"user":{"id_str":"2","screen_name":"s"},"user":{"id_str":"3"},"entities":{"hashtags":[{"text":"x","text":"y"}]},"entities":null}')],
     ['a reply, with whitespace around every token', raw(' { "id_str" : "1" , "created_at" : "Sat Mar 10 12:00:00 +0000 2018" , "text" : "a" , "in_reply_to_status_id_str" : "9" , "user" : { "id_str" : "2" } , "entities" : { "hashtags" : [ { "text" : "h" } , { } ] } } ')],
     ['an id beyond bigint, as null', json({ ...base, in_reply_to_status_id_str: '9223372036854775808', user: { id_str: '9223372036854775807' } })],
+    ['ids with a leading zero, zero itself, and just below the bigint limit', json({ ...base, in_reply_to_status_id_str: '0', quoted_status_id_str: '012', user: { id_str: '9223372036854775806' }, quoted_status: { ...base, id_str: '9123372036854775899' } })],
+    ['tweets sharing a created_at, then another one', json({ ...base, retweeted_status: { ...base, id_str: '50', quoted_status: { ...base, id_str: '51', created_at: 'Sun Mar 11 12:00:00 +0000 2018' } } })],
   ])('takes %s, writing what the general path writes', (_, record) => {
     expect(fastRows(record)).toBeGreaterThan(0);
     expectSameAsGeneralPath([record]);

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { readTweetId } from './clean.js';
 import type { TweetCopyWriter } from './encode.js';
 import {
   BACKSLASH,
@@ -53,6 +52,11 @@ const LOWER_B = 0x62;
 const LOWER_F = 0x66;
 const SLASH = 0x2f;
 const CARRIAGE_RETURN = 0x0d;
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+// PostgreSQL bigint's largest value: a 19-digit id above it is not an id (clean.ts).
+const MAX_BIGINT_DIGITS = Buffer.from('9223372036854775807', 'latin1');
 
 const NULL_FIELD = [BACKSLASH, 0x4e]; // \N
 const RETWEET_PREFIX = Buffer.from('RT @', 'latin1');
@@ -411,10 +415,10 @@ class V1CopyReader extends SelectiveReader {
 
   /** The tweet's row and its embedded originals' (clean.ts: cleanV1Tweet). */
   private writeRows(tweet: TweetSpans): number {
-    const id = this.tweetId(tweet.idStr);
-    if (id === null || !this.writeRow(tweet, id)) throw GIVE_UP; // rejected: the general path words it
+    // Rejected (no usable id or date): the general path words the dead letter.
+    if (!this.isTweetIdSpan(tweet.idStr) || !this.writeRow(tweet)) throw GIVE_UP;
     if (tweet.retweeted === null && tweet.quoted === null) return 1;
-    const seen = new Set([id]);
+    const seen = new Set([this.asciiOrNull(tweet.idStr)!]);
     return 1 + this.writeEmbedded(tweet, seen, 1);
   }
 
@@ -422,22 +426,32 @@ class V1CopyReader extends SelectiveReader {
     if (depth > MAX_EMBEDDING_DEPTH) return 0;
     let rows = 0;
     for (const embedded of [tweet.retweeted, tweet.quoted]) {
-      if (embedded === null) continue;
-      const id = this.tweetId(embedded.idStr);
-      if (id === null || seen.has(id)) continue;
-      if (!this.writeRow(embedded, id)) continue; // unusable created_at: left out, as clean.ts does
+      if (embedded === null || !this.isTweetIdSpan(embedded.idStr)) continue;
+      const id = this.asciiOrNull(embedded.idStr)!;
+      if (seen.has(id)) continue;
+      if (!this.writeRow(embedded)) continue; // unusable created_at: left out, as clean.ts does
       seen.add(id);
       rows += 1 + this.writeEmbedded(embedded, seen, depth + 1);
     }
     return rows;
   }
 
+  // Tweets of one stream share their created_at second often: the last one parsed is kept.
+  private lastCreatedAtText = '';
+  private lastCreatedAt: string | null = null;
+
   /** One COPY line in TWEET_COPY_COLUMNS order; false (nothing written) when created_at is unusable. */
-  private writeRow(tweet: TweetSpans, id: string): boolean {
+  private writeRow(tweet: TweetSpans): boolean {
     const createdAtText = this.asciiOrNull(tweet.createdAt);
-    const createdAt =
-      (createdAtText === null ? null : parseTwitterDate(createdAtText)) ??
-      isoFromTimestampMs(this.timestampValue(tweet));
+    let parsed: string | null = null;
+    if (createdAtText !== null) {
+      if (createdAtText !== this.lastCreatedAtText) {
+        this.lastCreatedAtText = createdAtText;
+        this.lastCreatedAt = parseTwitterDate(createdAtText);
+      }
+      parsed = this.lastCreatedAt;
+    }
+    const createdAt = parsed ?? isoFromTimestampMs(this.timestampValue(tweet));
     if (createdAt === null) return false;
 
     const retweeted = tweet.retweeted;
@@ -446,7 +460,7 @@ class V1CopyReader extends SelectiveReader {
     const source = rebuilt ? retweeted : tweet;
     const entities = source.extendedEntities ?? source.entities;
 
-    this.ascii(id);
+    this.spanBytes(tweet.idStr);
     this.tab();
     this.ascii(createdAt);
     this.tab();
@@ -466,9 +480,8 @@ class V1CopyReader extends SelectiveReader {
     this.tab();
     this.idField(retweeted === null ? NONE : retweeted.idStr);
     this.tab();
-    const quotedId = this.tweetId(tweet.quotedIdStr) ?? (tweet.quoted === null ? null : this.tweetId(tweet.quoted.idStr));
-    if (quotedId === null) this.bytesOf(NULL_FIELD);
-    else this.ascii(quotedId);
+    // quoted_status_id_str, else the embedded quote's id_str.
+    this.idField(this.isTweetIdSpan(tweet.quotedIdStr) || tweet.quoted === null ? tweet.quotedIdStr : tweet.quoted.idStr);
     this.tab();
     this.idField(tweet.replyIdStr);
     this.tab();
@@ -481,10 +494,38 @@ class V1CopyReader extends SelectiveReader {
     return true;
   }
 
-  /** readTweetId of a string span: decimal digits within bigint, or null. */
-  private tweetId(span: number): string | null {
-    const text = this.asciiOrNull(span);
-    return text === null ? null : readTweetId(text);
+  /**
+   * Whether a string span holds an id readTweetId (clean.ts) accepts: decimal digits without a
+   * leading zero, within bigint. Checked on the bytes; an escaped or non-ASCII id gives up (rare).
+   */
+  private isTweetIdSpan(span: number): boolean {
+    if (span === NONE) return false;
+    if (this.spanFlags[span] !== 0) throw GIVE_UP;
+    const bytes = this.bytes;
+    const start = this.spanStart[span];
+    const length = this.spanEnd[span] - start;
+    if (length === 0 || length > MAX_BIGINT_DIGITS.length) return false;
+    if (bytes[start] === DIGIT_0) return length === 1;
+    for (let index = 0; index < length; index++) {
+      const byte = bytes[start + index];
+      if (byte < DIGIT_0 || byte > DIGIT_9) return false;
+    }
+    if (length < MAX_BIGINT_DIGITS.length) return true;
+    for (let index = 0; index < length; index++) {
+      const difference = bytes[start + index] - MAX_BIGINT_DIGITS[index];
+      if (difference !== 0) return difference < 0;
+    }
+    return true;
+  }
+
+  /** A span's bytes as they are (ids: checked digits). */
+  private spanBytes(span: number): void {
+    const writer = this.writer;
+    const start = this.spanStart[span];
+    const end = this.spanEnd[span];
+    writer.reserve(end - start);
+    writer.output.set(this.bytes.subarray(start, end), writer.length);
+    writer.length += end - start;
   }
 
   /** A short span as a string when it has neither escapes nor non-ASCII bytes (ids, dates), else null. */
@@ -501,9 +542,8 @@ class V1CopyReader extends SelectiveReader {
   }
 
   private idField(span: number): void {
-    const id = this.tweetId(span);
-    if (id === null) this.bytesOf(NULL_FIELD);
-    else this.ascii(id);
+    if (this.isTweetIdSpan(span)) this.spanBytes(span);
+    else this.bytesOf(NULL_FIELD);
   }
 
   private textField(span: number): void {
