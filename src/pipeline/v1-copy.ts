@@ -37,6 +37,8 @@ import { isoFromTimestampMs, parseTwitterDate } from './tweet-dates.js';
 // embedded originals follow depth first, each id once, up to MAX_EMBEDDING_DEPTH.
 
 const NONE = -1;
+// firstKey/nextKey: the object is closed.
+const END = -2;
 // Same bound as clean.ts: embedded originals deeper than this are not read.
 const MAX_EMBEDDING_DEPTH = 8;
 
@@ -176,7 +178,7 @@ class V1CopyReader extends SelectiveReader {
   /** A tweet object; the position is on its `{`. */
   private readTweet(depth: number): TweetSpans {
     const tweet = new TweetSpans();
-    this.readFields(TWEET_KEYS, (code) => {
+    for (let code = this.firstKey(TWEET_KEYS); code !== END; code = this.nextKey(TWEET_KEYS)) {
       switch (code) {
         case 0:
           tweet.idStr = this.readStringOrNone();
@@ -204,46 +206,63 @@ class V1CopyReader extends SelectiveReader {
           tweet.replyIdStr = this.readStringOrNone();
           break;
         case 8:
-          tweet.hasUser = false;
-          tweet.userIdStr = tweet.userScreenName = NONE;
-          if (this.isObjectAhead()) {
-            tweet.hasUser = true;
-            this.readFields(USER_KEYS, (userCode) => {
-              if (userCode === 0) tweet.userIdStr = this.readStringOrNone();
-              else tweet.userScreenName = this.readStringOrNone();
-            });
-          } else this.skipValue();
+          this.readUser(tweet);
           break;
         case 9:
-          tweet.extendedFullText = NONE;
-          tweet.extendedEntities = null;
-          if (this.isObjectAhead()) {
-            this.readFields(EXTENDED_KEYS, (extendedCode) => {
-              if (extendedCode === 0) tweet.extendedFullText = this.readStringOrNone();
-              else tweet.extendedEntities = this.readEntitiesOrNull();
-            });
-          } else this.skipValue();
+          this.readExtendedTweet(tweet);
           break;
         case 10:
           tweet.entities = this.readEntitiesOrNull();
           break;
         case 11:
-        case 12: {
-          let embedded: TweetSpans | null = null;
-          if (this.isObjectAhead()) {
-            // Deeper than the cleaner reads: the general path knows what to leave out.
-            if (depth >= MAX_EMBEDDING_DEPTH) throw GIVE_UP;
-            embedded = this.readTweet(depth + 1);
-          } else this.skipValue();
-          if (code === 11) tweet.retweeted = embedded;
-          else tweet.quoted = embedded;
+          tweet.retweeted = this.readEmbeddedOrNull(depth);
           break;
-        }
+        case 12:
+          tweet.quoted = this.readEmbeddedOrNull(depth);
+          break;
         default:
           throw GIVE_UP; // `delete`
       }
-    });
+    }
     return tweet;
+  }
+
+  /** `user` (the last one wins whole: a later `"user":null` leaves none). */
+  private readUser(tweet: TweetSpans): void {
+    tweet.hasUser = false;
+    tweet.userIdStr = tweet.userScreenName = NONE;
+    if (!this.isObjectAhead()) {
+      this.skipValue();
+      return;
+    }
+    tweet.hasUser = true;
+    for (let code = this.firstKey(USER_KEYS); code !== END; code = this.nextKey(USER_KEYS)) {
+      if (code === 0) tweet.userIdStr = this.readStringOrNone();
+      else tweet.userScreenName = this.readStringOrNone();
+    }
+  }
+
+  private readExtendedTweet(tweet: TweetSpans): void {
+    tweet.extendedFullText = NONE;
+    tweet.extendedEntities = null;
+    if (!this.isObjectAhead()) {
+      this.skipValue();
+      return;
+    }
+    for (let code = this.firstKey(EXTENDED_KEYS); code !== END; code = this.nextKey(EXTENDED_KEYS)) {
+      if (code === 0) tweet.extendedFullText = this.readStringOrNone();
+      else tweet.extendedEntities = this.readEntitiesOrNull();
+    }
+  }
+
+  private readEmbeddedOrNull(depth: number): TweetSpans | null {
+    if (!this.isObjectAhead()) {
+      this.skipValue();
+      return null;
+    }
+    // Deeper than the cleaner reads: the general path knows what to leave out.
+    if (depth >= MAX_EMBEDDING_DEPTH) throw GIVE_UP;
+    return this.readTweet(depth + 1);
   }
 
   private readEntitiesOrNull(): EntitySpans | null {
@@ -252,11 +271,11 @@ class V1CopyReader extends SelectiveReader {
       return null;
     }
     const entities: EntitySpans = { hashtags: [], mentions: [], urls: [] };
-    this.readFields(ENTITIES_KEYS, (code) => {
+    for (let code = this.firstKey(ENTITIES_KEYS); code !== END; code = this.nextKey(ENTITIES_KEYS)) {
       if (code === 0) entities.hashtags = this.readStringsOf(HASHTAG_KEYS);
       else if (code === 1) entities.mentions = this.readStringsOf(MENTION_KEYS);
       else entities.urls = this.readStringsOf(URL_KEYS);
-    });
+    }
     return entities;
   }
 
@@ -280,10 +299,10 @@ class V1CopyReader extends SelectiveReader {
       if (this.isObjectAhead()) {
         let first = NONE;
         let second = NONE;
-        this.readFields(keys, (code) => {
+        for (let code = this.firstKey(keys); code !== END; code = this.nextKey(keys)) {
           if (code === 0) first = this.readStringOrNone();
           else second = this.readStringOrNone();
-        });
+        }
         const chosen = first !== NONE ? first : second;
         if (chosen !== NONE) found.push(chosen);
       } else {
@@ -298,15 +317,35 @@ class V1CopyReader extends SelectiveReader {
     }
   }
 
-  /** An object: `onKey(code)` reads the value of each wanted key, other values are validated and skipped. */
-  private readFields(keys: KeyTable, onKey: (code: number) => void): void {
-    const bytes = this.bytes;
+  /**
+   * Enters the object at the position (on its `{`) and reads up to its first wanted key: returns
+   * the key's code with the position on its value, or END when the object holds none. Values of
+   * other keys are validated and skipped.
+   */
+  private firstKey(keys: KeyTable): number {
     this.position++; // {
     this.skipWhitespace();
-    if (this.position < this.end && bytes[this.position] === CLOSE_BRACE) {
+    if (this.position < this.end && this.bytes[this.position] === CLOSE_BRACE) {
       this.position++;
-      return;
+      return END;
     }
+    return this.wantedKey(keys);
+  }
+
+  /** After a value: the next wanted key of the object (as firstKey), or END at its `}`. */
+  private nextKey(keys: KeyTable): number {
+    this.skipWhitespace();
+    if (this.position >= this.end) throw SYNTAX_ERROR;
+    const next = this.bytes[this.position++];
+    if (next === CLOSE_BRACE) return END;
+    if (next !== COMMA) throw SYNTAX_ERROR;
+    this.skipWhitespace();
+    return this.wantedKey(keys);
+  }
+
+  /** From a key: skips members until a wanted key, whose code it returns (position on the value). */
+  private wantedKey(keys: KeyTable): number {
+    const bytes = this.bytes;
     for (;;) {
       if (this.position >= this.end || bytes[this.position] !== QUOTE) throw SYNTAX_ERROR;
       const keyStart = this.position + 1;
@@ -316,16 +355,14 @@ class V1CopyReader extends SelectiveReader {
       this.skipWhitespace();
       this.expect(COLON);
       this.skipWhitespace();
+      if (this.position >= this.end) throw SYNTAX_ERROR;
       const code = keys.match(bytes, keyStart, keyEnd);
-      if (code === NONE) this.skipValue();
-      else {
-        if (this.position >= this.end) throw SYNTAX_ERROR;
-        onKey(code);
-      }
+      if (code !== NONE) return code;
+      this.skipValue();
       this.skipWhitespace();
       if (this.position >= this.end) throw SYNTAX_ERROR;
       const next = bytes[this.position++];
-      if (next === CLOSE_BRACE) return;
+      if (next === CLOSE_BRACE) return END;
       if (next !== COMMA) throw SYNTAX_ERROR;
       this.skipWhitespace();
     }
