@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { taskOfRecords as taskOf } from '../../test/support/chunk-tasks.js';
 import { generateCorpus } from '../../test/support/corpus-generator.js';
 import { PROJECT_ROOT } from '../project-paths.js';
 import { isGzip } from './decode.js';
 import { processChunk } from './process-chunk.js';
-import type { ChunkResult, ChunkTask } from './pipeline.types.js';
+import type { ChunkResult } from './pipeline.types.js';
 import { lastSelectiveRecordIsPlain, selectiveParseRecord } from './selective-parse.js';
 import { RecordSplitter } from './split.js';
 
@@ -40,18 +41,6 @@ function recordsOf(bytes: Buffer): Buffer[] {
     }
   }
   return records;
-}
-
-function taskOf(records: readonly Buffer[]): ChunkTask {
-  const bytes = Buffer.concat(records.flatMap((record) => [record, Buffer.from('\n')]));
-  const boundaries = new Uint32Array(records.length * 2);
-  let offset = 0;
-  records.forEach((record, index) => {
-    boundaries[2 * index] = offset;
-    boundaries[2 * index + 1] = offset + record.length;
-    offset += record.length + 1;
-  });
-  return { bytes, boundaries, lineNumbers: Uint32Array.from(records, (_, index) => index + 1) };
 }
 
 const comparable = ({ tweetsCopy, deletions, rejected, counts }: ChunkResult) => ({

@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { taskOfRecords as taskOf } from '../../test/support/chunk-tasks.js';
 import { decodeTweetsCopy, TweetCopyWriter } from './encode.js';
-import type { ChunkTask } from './pipeline.types.js';
 import { processChunk } from './process-chunk.js';
 import { writeV1TweetCopy } from './v1-copy.js';
 
 // The fast path must write exactly what the general path (JSON.parse, classify, clean, encode)
 // writes, or nothing. Each case is checked both ways: whether the fast path took the record, and
 // that processChunk's output equals the JSON.parse path's byte for byte.
-
-function taskOf(records: readonly Buffer[]): ChunkTask {
-  const bytes = Buffer.concat(records.flatMap((record) => [record, Buffer.from('\n')]));
-  const boundaries = new Uint32Array(records.length * 2);
-  let offset = 0;
-  records.forEach((record, index) => {
-    boundaries[2 * index] = offset;
-    boundaries[2 * index + 1] = offset + record.length;
-    offset += record.length + 1;
-  });
-  return { bytes, boundaries, lineNumbers: Uint32Array.from(records, (_, index) => index + 1) };
-}
 
 /** Rows the fast path writes for one record (0: it gave the record to the general path). */
 function fastRows(record: Buffer): number {
