@@ -48,6 +48,10 @@ const NO_V2_INCLUDES: V2Includes = { usernames: new Map(), tweets: new Map() };
  * A v1.1 tweet → its row, then one row per embedded original (`retweeted_status`,
  * `quoted_status`, recursively), each id once. Rejected when the tweet itself has no usable id
  * or created_at; an embedded original that broken is left out and the tweet still stands.
+ *
+ * The v1.1 fast path (v1-copy.ts) writes the same rows straight from a record's bytes: a change
+ * to these rules (v1Row, v1FullText, v1Entities, addEmbeddedV1Originals) must be made there too;
+ * the differential tests (selective-parse.spec.ts, v1-copy.spec.ts) fail until it is.
  */
 export function cleanV1Tweet(tweet: JsonObject): CleanedTweets {
   const row = v1Row(tweet);
