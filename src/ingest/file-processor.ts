@@ -5,8 +5,8 @@ import { APP_CONFIG, type AppConfig } from '../config/config.module.js';
 import { EXECUTOR, type Executor } from '../executor/executor.js';
 import { createDecodedStream } from '../pipeline/decode.js';
 import { CorruptFileError } from '../pipeline/pipeline.errors.js';
-import type { ChunkResult, RejectedRecord } from '../pipeline/pipeline.types.js';
-import { RecordSplitter, type SplitOutput } from '../pipeline/split.js';
+import type { ChunkResult, ChunkTask, RejectedRecord } from '../pipeline/pipeline.types.js';
+import { RecordSplitter, TaskBufferPool, type SplitOutput } from '../pipeline/split.js';
 import { OBJECT_STORE } from '../storage/storage.module.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ClaimedFile, FileOutcome } from './files.repository.js';
@@ -32,12 +32,22 @@ const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
  */
 @Injectable()
 export class FileProcessor {
+  // Task buffers reused across chunks and files when the executor does not transfer them (a
+  // thread pool takes each task's ArrayBuffer with it). Room for a task of two chunks; larger
+  // ones (a record near MAX_LINE_BYTES) get a buffer of their own.
+  private readonly taskBuffers: TaskBufferPool | undefined;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EXECUTOR) private readonly executor: Executor,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     private readonly tweets: TweetsRepository,
-  ) {}
+  ) {
+    this.taskBuffers =
+      executor.kind === 'threads'
+        ? undefined
+        : new TaskBufferPool(2 * config.CHUNK_BYTES, (executor.size + 1) * config.CONCURRENT_FILES + 2);
+  }
 
   async process(file: ClaimedFile, signal: AbortSignal): Promise<FileOutcome> {
     const started = performance.now();
@@ -45,19 +55,31 @@ export class FileProcessor {
     const source = await this.store.openRead(file);
     const timedSource = Readable.from(measureWaits(source, outcome));
     const decoded = createDecodedStream(timedSource);
-    const splitter = new RecordSplitter({ chunkBytes: this.config.CHUNK_BYTES, maxRecordBytes: this.config.MAX_LINE_BYTES });
+    const taskBuffers = this.taskBuffers;
+    const splitter = new RecordSplitter({
+      chunkBytes: this.config.CHUNK_BYTES,
+      maxRecordBytes: this.config.MAX_LINE_BYTES,
+      allocateTaskBytes: taskBuffers && ((length) => taskBuffers.take(length)),
+    });
     const writer = new BatchWriter(this.tweets, file.id, outcome);
     // Enough tasks in flight to keep every worker busy while this file is read and written.
     const window = this.executor.size + 1;
-    const inFlight: Promise<ChunkResult>[] = [];
+    const inFlight: { task: ChunkTask; result: Promise<ChunkResult> }[] = [];
+    // The oldest task's result; its bytes are free again once the executor has answered.
+    const settleOldest = async () => {
+      const { task, result } = inFlight.shift()!;
+      const settled = await result;
+      taskBuffers?.give(task.bytes);
+      await writer.add(settled);
+    };
 
     const submit = async (output: SplitOutput) => {
       writer.addRejected(output.rejected);
       for (const task of output.tasks) {
         const result = this.executor.run(task);
         result.catch(() => undefined); // awaited below; keeps an early rejection from going unhandled
-        inFlight.push(result);
-        while (inFlight.length >= window) await writer.add(await inFlight.shift()!);
+        inFlight.push({ task, result });
+        while (inFlight.length >= window) await settleOldest();
       }
     };
 
@@ -71,7 +93,7 @@ export class FileProcessor {
         waitStarted = performance.now();
       }
       await submit(splitter.end());
-      while (inFlight.length > 0) await writer.add(await inFlight.shift()!);
+      while (inFlight.length > 0) await settleOldest();
       signal.throwIfAborted();
       await writer.finish();
     } catch (error) {
@@ -79,7 +101,7 @@ export class FileProcessor {
     } finally {
       source.destroy();
       decoded.destroy();
-      await Promise.allSettled(inFlight);
+      await Promise.allSettled(inFlight.map((entry) => entry.result));
       // A write still running after a failure must end before the file is retried elsewhere.
       await writer.settle().catch(() => undefined);
     }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ChunkTask, RejectedRecord } from './pipeline.types.js';
-import { type RecordFormat, RecordSplitter, splitRecordStream } from './split.js';
+import { type RecordFormat, RecordSplitter, splitRecordStream, TaskBufferPool } from './split.js';
 
 interface SplitRecord {
   lineNo: number;
@@ -364,5 +364,77 @@ describe('splitRecordStream', () => {
       { lineNo: 2, text: '{"b":2}' },
       { lineNo: 3, text: '{"c":3}' },
     ]);
+  });
+});
+
+describe('task buffers', () => {
+  const lines = Array.from({ length: 400 }, (_, index) => `{"id_str":"${index + 1}","text":"${'x'.repeat(index % 97)}"}`);
+  const input = Buffer.from(`${lines.join('\n')}\n`);
+  const recordsOf = (tasks: ChunkTask[]) =>
+    tasks.flatMap((task) =>
+      Array.from(task.lineNumbers, (_, index) =>
+        Buffer.from(task.bytes.subarray(task.boundaries[2 * index], task.boundaries[2 * index + 1])).toString(),
+      ),
+    );
+
+  it('copies every task into bytes from allocateTaskBytes, exactly as long as the task', () => {
+    const lengths: number[] = [];
+    const splitter = new RecordSplitter({
+      chunkBytes: 2048,
+      maxRecordBytes: 4096,
+      allocateTaskBytes: (length) => {
+        lengths.push(length);
+        return new Uint8Array(new ArrayBuffer(length + 100), 50, length);
+      },
+    });
+    const tasks = [...splitter.push(input).tasks, ...splitter.end().tasks];
+    expect(tasks.length).toBeGreaterThan(5);
+    expect(tasks.map((task) => task.bytes.byteLength)).toEqual(lengths);
+    expect(recordsOf(tasks)).toEqual(lines);
+  });
+
+  it('a pool hands a buffer out again only after it is given back, never one that was transferred', () => {
+    const pool = new TaskBufferPool(1024, 2);
+    const first = pool.take(100);
+    const second = pool.take(200);
+    expect(first.buffer).not.toBe(second.buffer);
+    expect([first.byteLength, second.byteLength, first.byteOffset]).toEqual([100, 200, 0]);
+    pool.give(first);
+    expect(pool.take(300).buffer).toBe(first.buffer);
+    // Larger than a pooled buffer: one of its own, never kept.
+    const large = pool.take(5000);
+    expect(large.buffer.byteLength).toBe(5000);
+    pool.give(large);
+    expect(pool.freeCount).toBe(0);
+    // A buffer moved to a worker is detached: not kept either.
+    const moved = pool.take(10);
+    structuredClone(moved.buffer, { transfer: [moved.buffer] });
+    pool.give(moved);
+    expect(pool.freeCount).toBe(0);
+    // At most maxFree buffers are kept.
+    for (const bytes of [pool.take(1), pool.take(1), pool.take(1)]) pool.give(bytes);
+    expect(pool.freeCount).toBe(2);
+  });
+
+  it('splits a stream the same with pooled buffers given back after each push', () => {
+    const pool = new TaskBufferPool(4096, 4);
+    const splitter = new RecordSplitter({ chunkBytes: 2048, maxRecordBytes: 4096, allocateTaskBytes: (length) => pool.take(length) });
+    const seen: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let taskCount = 0;
+    const pieces = Array.from({ length: Math.ceil(input.length / 777) }, (_, index) => input.subarray(index * 777, (index + 1) * 777));
+    for (const output of [...pieces.map((piece) => () => splitter.push(piece)), () => splitter.end()]) {
+      const { tasks } = output();
+      seen.push(...recordsOf(tasks));
+      for (const task of tasks) {
+        buffers.add(task.bytes.buffer);
+        taskCount++;
+        pool.give(task.bytes);
+      }
+    }
+    expect(seen).toEqual(lines);
+    expect(taskCount).toBeGreaterThan(10);
+    // A push yields at most two tasks here: the same few buffers serve them all.
+    expect(buffers.size).toBeLessThanOrEqual(3);
   });
 });
