@@ -224,21 +224,41 @@ export class SelectiveReader {
       this.position++;
       return object;
     }
-    for (;;) {
+    do {
       const entry = this.readKey(shape);
-      this.skipWhitespace();
-      this.expect(COLON);
-      this.skipWhitespace();
+      this.skipColon();
       if (entry === undefined) this.skipValue();
       // Assignment in order: the last of duplicate keys wins, as with JSON.parse.
       else object[entry.name] = this.readValue(entry.shape, depth);
-      this.skipWhitespace();
-      if (this.position >= this.end) throw SYNTAX_ERROR;
-      const next = bytes[this.position++];
-      if (next === CLOSE_BRACE) return object;
-      if (next !== COMMA) throw SYNTAX_ERROR;
-      this.skipWhitespace();
-    }
+    } while (this.nextMember());
+    return object;
+  }
+
+  /** After a key: the colon and the whitespace around it. */
+  protected skipColon(): void {
+    this.skipWhitespace();
+    this.expect(COLON);
+    this.skipWhitespace();
+  }
+
+  /** After a member's value: true at a `,` (the position then on the next key), false past the closing `}`. */
+  protected nextMember(): boolean {
+    return this.nextItem(CLOSE_BRACE);
+  }
+
+  /** After an element: true at a `,` (the position then on the next element), false past the closing `]`. */
+  protected nextElement(): boolean {
+    return this.nextItem(CLOSE_BRACKET);
+  }
+
+  private nextItem(close: number): boolean {
+    this.skipWhitespace();
+    if (this.position >= this.end) throw SYNTAX_ERROR;
+    const next = this.bytes[this.position++];
+    if (next === close) return false;
+    if (next !== COMMA) throw SYNTAX_ERROR;
+    this.skipWhitespace();
+    return true;
   }
 
   private readArray(shape: ArrayShape, depth: number): unknown[] {
@@ -250,15 +270,10 @@ export class SelectiveReader {
       this.position++;
       return array;
     }
-    for (;;) {
+    do {
       array.push(this.readValue(shape.element, depth));
-      this.skipWhitespace();
-      if (this.position >= this.end) throw SYNTAX_ERROR;
-      const next = bytes[this.position++];
-      if (next === CLOSE_BRACKET) return array;
-      if (next !== COMMA) throw SYNTAX_ERROR;
-      this.skipWhitespace();
-    }
+    } while (this.nextElement());
+    return array;
   }
 
   /** The wanted field this key names, or undefined; the position ends after the closing quote. */

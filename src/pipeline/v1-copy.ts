@@ -4,7 +4,6 @@ import {
   BACKSLASH,
   CLOSE_BRACE,
   CLOSE_BRACKET,
-  COLON,
   COMMA,
   HEX_VALUE,
   LOWER_U,
@@ -308,12 +307,7 @@ class V1CopyReader extends SelectiveReader {
       } else {
         this.skipValue();
       }
-      this.skipWhitespace();
-      if (this.position >= this.end) throw SYNTAX_ERROR;
-      const next = this.bytes[this.position++];
-      if (next === CLOSE_BRACKET) return found;
-      if (next !== COMMA) throw SYNTAX_ERROR;
-      this.skipWhitespace();
+      if (!this.nextElement()) return found;
     }
   }
 
@@ -332,15 +326,9 @@ class V1CopyReader extends SelectiveReader {
     return this.wantedKey(keys);
   }
 
-  /** After a value: the next wanted key of the object (as firstKey), or END at its `}`. */
+  /** After a value: the next wanted key of the object (as firstKey), or END past its `}`. */
   private nextKey(keys: KeyTable): number {
-    this.skipWhitespace();
-    if (this.position >= this.end) throw SYNTAX_ERROR;
-    const next = this.bytes[this.position++];
-    if (next === CLOSE_BRACE) return END;
-    if (next !== COMMA) throw SYNTAX_ERROR;
-    this.skipWhitespace();
-    return this.wantedKey(keys);
+    return this.nextMember() ? this.wantedKey(keys) : END;
   }
 
   /** From a key: skips members until a wanted key, whose code it returns (position on the value). */
@@ -352,19 +340,12 @@ class V1CopyReader extends SelectiveReader {
       const keyEnd = this.scanPlainString(keyStart);
       if (bytes[keyEnd] !== QUOTE) throw GIVE_UP; // an escaped key
       this.position = keyEnd + 1;
-      this.skipWhitespace();
-      this.expect(COLON);
-      this.skipWhitespace();
+      this.skipColon();
       if (this.position >= this.end) throw SYNTAX_ERROR;
       const code = keys.match(bytes, keyStart, keyEnd);
       if (code !== NONE) return code;
       this.skipValue();
-      this.skipWhitespace();
-      if (this.position >= this.end) throw SYNTAX_ERROR;
-      const next = bytes[this.position++];
-      if (next === CLOSE_BRACE) return END;
-      if (next !== COMMA) throw SYNTAX_ERROR;
-      this.skipWhitespace();
+      if (!this.nextMember()) return END;
     }
   }
 
