@@ -40,23 +40,10 @@ const COLUMN_FIELDS: Readonly<Record<TweetCopyColumn, (row: TweetRow) => string>
 };
 const COLUMN_FIELD_LIST = TWEET_COPY_COLUMNS.map((column) => COLUMN_FIELDS[column]);
 
-// Rows whose text is known to hold no character to escape (TweetCopyWriter.add's `plain`):
-// the same fields without the scan. The selective reader knows this of every record it reads.
-const PLAIN_COLUMN_FIELDS: Readonly<Record<TweetCopyColumn, (row: TweetRow) => string>> = {
-  ...COLUMN_FIELDS,
-  user_screen_name: (row) => row.userScreenName ?? NULL_FIELD,
-  text: (row) => row.text,
-  lang: (row) => row.lang ?? NULL_FIELD,
-  hashtags: (row) => plainArrayField(row.hashtags),
-  mentions: (row) => plainArrayField(row.mentions),
-  urls: (row) => plainArrayField(row.urls),
-};
-const PLAIN_COLUMN_FIELD_LIST = TWEET_COPY_COLUMNS.map((column) => PLAIN_COLUMN_FIELDS[column]);
-
 // A line is written into the output as soon as it is built, so no string of the whole chunk is
 // ever made. Building one string and encoding it with TextEncoder took ~5 µs per row on the
-// generated corpus (12 MB of COPY text from 40,300 rows in ~200 ms, Node 20); this takes ~2 µs,
-// and skipping the escaping scan for plain rows (most of them) ~1.5 µs.
+// generated corpus (12 MB of COPY text from 40,300 rows in ~200 ms, Node 20); this takes ~2 µs.
+// (Most v1.1 tweets do not come here at all: v1-copy.ts writes their COPY text from the bytes.)
 const INITIAL_OUTPUT_BYTES = 64 * 1024;
 
 /**
@@ -71,14 +58,10 @@ export class TweetCopyWriter {
   length = 0;
   private view = Buffer.from(this.output.buffer);
 
-  /**
-   * One row. `plain` promises that no text of the row holds a backslash, tab, line feed,
-   * carriage return, double quote or U+0000 (lastSelectiveRecordIsPlain), so nothing is scanned.
-   */
-  add(row: TweetRow, plain = false): void {
-    const fields = plain ? PLAIN_COLUMN_FIELD_LIST : COLUMN_FIELD_LIST;
-    let line = fields[0](row);
-    for (let column = 1; column < fields.length; column++) line += '\t' + fields[column](row);
+  /** One row. */
+  add(row: TweetRow): void {
+    let line = COLUMN_FIELD_LIST[0](row);
+    for (let column = 1; column < COLUMN_FIELD_LIST.length; column++) line += '\t' + COLUMN_FIELD_LIST[column](row);
     line += '\n';
     // At most three UTF-8 bytes per UTF-16 code unit.
     this.reserve(3 * line.length);
@@ -148,11 +131,6 @@ function copyArrayField(values: readonly string[]): string {
     field += ARRAY_ELEMENT_SPECIAL_CHARACTER.test(value) ? `"${copyField(arrayElement(value))}"` : `"${value}"`;
   }
   return `${field}}`;
-}
-
-/** A text[] field of plain values: nothing to escape. */
-function plainArrayField(values: readonly string[]): string {
-  return values.length === 0 ? '{}' : `{"${values.join('","')}"}`;
 }
 
 /** `"` and `\` escaped for a double-quoted array element. */

@@ -11,7 +11,7 @@ import type {
   RejectedRecord,
   TweetRow,
 } from './pipeline.types.js';
-import { lastSelectiveRecordIsPlain, selectiveParseRecord } from './selective-parse.js';
+import { selectiveParseRecord } from './selective-parse.js';
 import { stripNulCharacters } from './strip-nul.js';
 import { writeV1TweetCopy } from './v1-copy.js';
 
@@ -68,7 +68,7 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
       const value = selectiveParseRecord(bytes, start, end);
       const cleanStarted = performance.now();
       parseMs += cleanStarted - parseStarted;
-      if (value !== undefined && takeSelective(value, lastSelectiveRecordIsPlain(), copy, deletions, counts)) {
+      if (value !== undefined && takeSelective(value, copy, deletions, counts)) {
         cleanMs += performance.now() - cleanStarted;
         continue;
       }
@@ -92,7 +92,7 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
             : cleanV2Tweet(classified.tweet);
         if (cleaned.ok) {
           counts.tweetRecords++;
-          addRows(copy, cleaned.rows, false, counts);
+          addRows(copy, cleaned.rows, counts);
         } else {
           reject(lineNo, cleaned.reason, start, end);
         }
@@ -104,7 +104,7 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
         if (page.rejectedCount > 0) reject(lineNo, describePageRejections(page), start, end);
         if (page.rows.length > 0) {
           counts.tweetRecords++;
-          addRows(copy, page.rows, false, counts);
+          addRows(copy, page.rows, counts);
         } else if (page.rejectedCount === 0) {
           // `"data": []`: a page of no results.
           counts.notices++;
@@ -143,7 +143,6 @@ export function processChunk(task: ChunkTask, parser: RecordParser = 'selective'
 /** Rows of a selectively read record when it is a v1.1 tweet or a delete that cleans; false otherwise. */
 function takeSelective(
   value: JsonObject,
-  plain: boolean,
   copy: TweetCopyWriter,
   deletions: DeletionRow[],
   counts: ChunkCounts,
@@ -153,7 +152,7 @@ function takeSelective(
     const cleaned = cleanV1Tweet(classified.tweet);
     if (!cleaned.ok) return false;
     counts.tweetRecords++;
-    addRows(copy, cleaned.rows, plain, counts);
+    addRows(copy, cleaned.rows, counts);
     return true;
   }
   if (classified.kind === 'delete') {
@@ -166,8 +165,8 @@ function takeSelective(
   return false;
 }
 
-function addRows(copy: TweetCopyWriter, rows: readonly TweetRow[], plain: boolean, counts: ChunkCounts): void {
-  for (const row of rows) copy.add(row, plain);
+function addRows(copy: TweetCopyWriter, rows: readonly TweetRow[], counts: ChunkCounts): void {
+  for (const row of rows) copy.add(row);
   counts.tweets += rows.length;
 }
 

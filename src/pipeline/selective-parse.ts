@@ -136,11 +136,6 @@ const SIMPLE_ESCAPES: Readonly<Record<number, string>> = {
   0x74: '\t',
 };
 
-// Characters the COPY encoder escapes or drops (backslash, tab, line feed, carriage return,
-// U+0000) and the double quote, which an array literal escapes (encode.ts).
-const PLAIN_UNSAFE_CODES = new Uint8Array(128);
-for (const character of ['\\', '\t', '\n', '\r', '"', '\u0000']) PLAIN_UNSAFE_CODES[character.charCodeAt(0)] = 1;
-
 /** Thrown (one instance, no stack) when the record is not valid JSON; caught in selectiveParseRecord. */
 export const SYNTAX_ERROR = Object.freeze({ syntaxError: true });
 
@@ -156,14 +151,8 @@ export class SelectiveReader {
   // Open containers of a skipped value: 1 = object, 2 = array. Grows on demand (JSON.parse
   // has no depth limit, so neither may the validation).
   private stack = new Uint8Array(256);
-  // False once a built string decoded an escape into a character that COPY text or an array
-  // literal must escape (PLAIN_UNSAFE_CODES). Raw JSON text cannot hold such a character
-  // unescaped (control characters are refused, a backslash starts an escape, a quote ends the
-  // string), so this is exact.
-  plain = true;
 
   read(bytes: Buffer, start: number, end: number): JsonObject | undefined {
-    this.plain = true;
     this.bytes = bytes;
     this.position = start;
     this.end = end;
@@ -373,13 +362,11 @@ export class SelectiveReader {
         if (digit < 0) throw SYNTAX_ERROR;
         code = code * 16 + digit;
       }
-      if (code < 0x80 && PLAIN_UNSAFE_CODES[code] === 1) this.plain = false;
       this.escaped = String.fromCharCode(code);
       return position + 5;
     }
     const simple = SIMPLE_ESCAPES[byte];
     if (simple === undefined) throw SYNTAX_ERROR;
-    if (PLAIN_UNSAFE_CODES[simple.charCodeAt(0)] === 1) this.plain = false;
     this.escaped = simple;
     return position + 1;
   }
@@ -557,13 +544,4 @@ const reader = new SelectiveReader();
  */
 export function selectiveParseRecord(bytes: Buffer, start: number, end: number): JsonObject | undefined {
   return reader.read(bytes, start, end);
-}
-
-/**
- * True when no string of the object last returned by selectiveParseRecord holds a backslash,
- * tab, line feed, carriage return, double quote or U+0000: its rows can then be written as COPY
- * text without scanning their text for characters to escape (TweetCopyWriter.add).
- */
-export function lastSelectiveRecordIsPlain(): boolean {
-  return reader.plain;
 }
