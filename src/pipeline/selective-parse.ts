@@ -386,21 +386,24 @@ export class SelectiveReader {
       if (position >= end) throw SYNTAX_ERROR;
       if (byte === QUOTE) return position + 1;
       if (byte !== BACKSLASH) throw SYNTAX_ERROR;
-      position++;
-      if (position >= end) throw SYNTAX_ERROR;
-      const escape = bytes[position];
-      if (escape === LOWER_U) {
-        if (position + 4 >= end) throw SYNTAX_ERROR;
-        for (let index = 1; index <= 4; index++) {
-          if (HEX_VALUE[bytes[position + index]] < 0) throw SYNTAX_ERROR;
-        }
-        position += 5;
-      } else if (SIMPLE_ESCAPES[escape] !== undefined) {
-        position++;
-      } else {
-        throw SYNTAX_ERROR;
-      }
+      position = this.skipEscape(position + 1);
     }
+  }
+
+  /** Validates the escape after a backslash (at `position`); returns the position after it. */
+  protected skipEscape(position: number): number {
+    const bytes = this.bytes;
+    if (position >= this.end) throw SYNTAX_ERROR;
+    const escape = bytes[position];
+    if (escape === LOWER_U) {
+      if (position + 4 >= this.end) throw SYNTAX_ERROR;
+      for (let index = 1; index <= 4; index++) {
+        if (HEX_VALUE[bytes[position + index]] < 0) throw SYNTAX_ERROR;
+      }
+      return position + 5;
+    }
+    if (SIMPLE_ESCAPES[escape] === undefined) throw SYNTAX_ERROR;
+    return position + 1;
   }
 
   /** A number, true, false or null. */

@@ -391,21 +391,6 @@ class V1CopyReader extends SelectiveReader {
     return this.addSpan(start, position, flags);
   }
 
-  /** Validates the escape after a backslash; returns the position after it. */
-  private skipEscape(position: number): number {
-    if (position >= this.end) throw SYNTAX_ERROR;
-    const byte = this.bytes[position];
-    if (byte === LOWER_U) {
-      if (position + 4 >= this.end) throw SYNTAX_ERROR;
-      for (let index = 1; index <= 4; index++) {
-        if (HEX_VALUE[this.bytes[position + index]] < 0) throw SYNTAX_ERROR;
-      }
-      return position + 5;
-    }
-    if (SIMPLE_ESCAPE[byte] < 0) throw SYNTAX_ERROR;
-    return position + 1;
-  }
-
   private readNumberSpan(): number {
     const start = this.position;
     this.position = this.skipNumber(start);
