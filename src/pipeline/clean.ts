@@ -194,9 +194,9 @@ function v1Row(tweet: JsonObject): TweetRow | string {
     id,
     createdAt,
     userId: readTweetId(user?.id_str),
-    userScreenName: optionalText(readString(user, 'screen_name')),
+    userScreenName: readString(user, 'screen_name') ?? null,
     text,
-    lang: optionalText(readString(tweet, 'lang')),
+    lang: readString(tweet, 'lang') ?? null,
     retweetedId: retweeted === undefined ? null : readTweetId(retweeted.id_str),
     quotedId:
       readTweetId(tweet.quoted_status_id_str) ??
@@ -284,9 +284,9 @@ function v2Row(tweet: JsonObject, includes: V2Includes): TweetRow | string {
     id,
     createdAt,
     userId: authorId,
-    userScreenName: optionalText(authorId === null ? undefined : includes.usernames.get(authorId)),
+    userScreenName: authorId === null ? null : (includes.usernames.get(authorId) ?? null),
     text,
-    lang: optionalText(readString(tweet, 'lang')),
+    lang: readString(tweet, 'lang') ?? null,
     retweetedId,
     quotedId: referencedTweetId(tweet, 'quoted'),
     inReplyToId: referencedTweetId(tweet, 'replied_to'),
@@ -327,12 +327,6 @@ function expandedUrls(urls: readonly unknown[]): string[] {
     }
   }
   return expanded;
-}
-
-// U+0000 may stay in the rows: the COPY encoder drops it (encode.ts), where PostgreSQL's
-// limit is known.
-function optionalText(value: string | undefined): string | null {
-  return value === undefined ? null : value;
 }
 
 /** ` (got "…")` for a rejection reason, or ` (absent)`. */

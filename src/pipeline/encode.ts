@@ -17,7 +17,6 @@ const COPY_ESCAPES: Readonly<Record<string, string>> = {
   '\r': '\\r',
   '\u0000': '',
 };
-const ARRAY_ELEMENT_SPECIAL_CHARACTER = /["\\\t\n\r\u0000]/;
 const ARRAY_ELEMENT_SPECIAL_CHARACTERS = /["\\]/g;
 
 // One entry per column, each returning the field as it goes into the line: the encoder walks
@@ -120,17 +119,7 @@ export function copyField(value: string | null): string {
 
 /** A text[] field of a COPY line: the array literal, escaped as a COPY field. */
 function copyArrayField(values: readonly string[]): string {
-  if (values.length === 0) {
-    return '{}';
-  }
-  let field = '{';
-  for (let index = 0; index < values.length; index++) {
-    const value = values[index];
-    if (index > 0) field += ',';
-    // Escaping is character by character, so the literal can be COPY-escaped element by element.
-    field += ARRAY_ELEMENT_SPECIAL_CHARACTER.test(value) ? `"${copyField(arrayElement(value))}"` : `"${value}"`;
-  }
-  return `${field}}`;
+  return copyField(postgresArrayLiteral(values));
 }
 
 /** `"` and `\` escaped for a double-quoted array element. */

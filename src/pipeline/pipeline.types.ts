@@ -1,7 +1,10 @@
 // Plain data that crosses the executor boundary (worker threads, child processes).
 // No classes, no Dates: only strings, numbers, arrays and typed arrays.
 
-/** One `tweets` row as the cleaner produces it. Ids are decimal strings (beyond 2^53). */
+/**
+ * One `tweets` row as the cleaner produces it. Ids are decimal strings (beyond 2^53). Text may
+ * hold U+0000: the COPY encoder drops it (encode.ts), where PostgreSQL's limit applies.
+ */
 export interface TweetRow {
   id: string;
   createdAt: string; // ISO 8601, UTC

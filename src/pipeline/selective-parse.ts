@@ -91,7 +91,7 @@ const MAX_BUILT_DEPTH = 24;
 export const QUOTE = 0x22;
 export const BACKSLASH = 0x5c;
 const SLASH = 0x2f;
-export const COLON = 0x3a;
+const COLON = 0x3a;
 export const COMMA = 0x2c;
 export const OPEN_BRACE = 0x7b;
 export const CLOSE_BRACE = 0x7d;
@@ -533,7 +533,7 @@ export class SelectiveReader {
   }
 }
 
-export function isWhitespace(byte: number): boolean {
+function isWhitespace(byte: number): boolean {
   // Most bytes are above 0x20: one comparison decides.
   return byte <= 0x20 && (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09);
 }
