@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: V8's heap growth is set before anything allocates (see the file).
+import './heap-tuning.js';
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { ConfigurationError } from './config/environment.js';
