@@ -1,3 +1,5 @@
+// The service's heap setting (src/heap-tuning.ts), so that the ceiling runs the pipeline as the service does.
+import '../src/heap-tuning.js';
 import { fork } from 'node:child_process';
 import { createReadStream, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
