@@ -436,14 +436,23 @@ async function main(): Promise<void> {
     print();
     print(`## Scale: ${options.scaleBaseFiles} × k files of ${options.tweetsPerFile} tweets, default configuration, medians of ${options.scaleRounds}`);
     print();
-    print('| corpus | files | MB JSON | wall s | wall ÷ (k × 1× wall) | ingest s (after boot) | ingest ÷ (k × 1× ingest) |');
-    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-    for (const row of scaleRows) {
+    // The cost of each added file (wall time between two sizes ÷ files added) separates the
+    // per-file cost, which must stay flat, from the fixed cost of a run (start, the last file
+    // alone), which only the small runs feel.
+    print('| corpus | files | MB JSON | wall s | wall ÷ (k × 1× wall) | s per added file | ingest s (after boot) | ingest ÷ (k × 1× ingest) |');
+    print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    scaleRows.forEach((row, index) => {
+      const previous = index > 0 ? scaleRows[index - 1]! : undefined;
+      const perFile = previous ? (row.wallS - previous.wallS) / (row.files - previous.files) : Number.NaN;
       print(
         `| ${row.multiple}× | ${row.files} | ${row.mb.toFixed(0)} | ${row.wallS.toFixed(2)} | ${(row.wallS / (row.multiple * base.wallS)).toFixed(2)} | ` +
-          `${row.ingestS.toFixed(1)} | ${(row.ingestS / (row.multiple * base.ingestS)).toFixed(2)} |`,
+          `${previous ? perFile.toFixed(4) : '–'} | ${row.ingestS.toFixed(1)} | ${(row.ingestS / (row.multiple * base.ingestS)).toFixed(2)} |`,
       );
-    }
+    });
+    const last = scaleRows.at(-1)!;
+    const perFile = (last.wallS - base.wallS) / (last.files - base.files);
+    print();
+    print(`linear fit through 1× and ${last.multiple}×: wall ≈ ${(base.wallS - perFile * base.files).toFixed(2)} s + ${perFile.toFixed(4)} s × files`);
     result.scale = scaleRows;
   }
 
