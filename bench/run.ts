@@ -446,7 +446,7 @@ async function main(): Promise<void> {
       const perFile = previous ? (row.wallS - previous.wallS) / (row.files - previous.files) : Number.NaN;
       print(
         `| ${row.multiple}× | ${row.files} | ${row.mb.toFixed(0)} | ${row.wallS.toFixed(2)} | ${(row.wallS / (row.multiple * base.wallS)).toFixed(2)} | ` +
-          `${previous ? perFile.toFixed(4) : '–'} | ${row.ingestS.toFixed(1)} | ${(row.ingestS / (row.multiple * base.ingestS)).toFixed(2)} |`,
+          `${previous ? perFile.toFixed(4) : '–'} | ${row.ingestS.toFixed(2)} | ${(row.ingestS / (row.multiple * base.ingestS)).toFixed(2)} |`,
       );
     });
     const last = scaleRows.at(-1)!;

@@ -111,6 +111,6 @@ function printSummary(summaries: FileSummary[], progress: FilesProgress, seconds
   const mb = progress.bytesDecoded / 1e6;
   process.stdout.write(
     `summary: ${progress.done} done, ${progress.failed} failed; ${progress.tweets} tweets (${progress.inserted} new) ` +
-      `in ${seconds.toFixed(1)} s: ${Math.round(progress.tweets / seconds)} tweets/s, ${(mb / seconds).toFixed(1)} MB/s of JSON\n`,
+      `in ${seconds.toFixed(2)} s: ${Math.round(progress.tweets / seconds)} tweets/s, ${(mb / seconds).toFixed(1)} MB/s of JSON\n`,
   );
 }
