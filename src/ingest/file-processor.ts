@@ -14,9 +14,13 @@ import { PermanentError } from './ingest.errors.js';
 import { TweetsRepository } from './tweets.repository.js';
 
 // Rows per write transaction. The throughput prototype (issue 6) measured batches of 100 rows
-// 2-3x slower than 3k; 3k-10k were equally fast, so we aim for ~5k. One batch is written while
-// the next is parsed (BatchWriter).
-const WRITE_BATCH_ROWS = 5000;
+// 2-3x slower than 3k. Measured here on the 2.18 GB benchmark file (639k rows, interleaved runs
+// of `node dist/main.js ingest`, medians): 2,500 rows 10.7 s, 5,000 9.5 s, 10,000 9.2 s, 20,000
+// 9.2 s, 40,000 9.3 s; on the 40-file corpus (about one batch per file) 2,500 rows cost 0.4 s
+// more and 5,000-20,000 are the same. 10,000 rows (~3 MB of COPY text) keep PostgreSQL's staging
+// table within its 8 MB of temp_buffers. One batch is written while the next is parsed
+// (BatchWriter).
+const WRITE_BATCH_ROWS = 10_000;
 // Upper bound of encoded bytes held for one write, whatever the row count.
 const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
 
