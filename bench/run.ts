@@ -79,8 +79,8 @@ function parseOptions(): Options {
       'skip-memory': { type: 'boolean', default: false },
       'memory-tweets': { type: 'string', default: '520000' },
       'skip-scale': { type: 'boolean', default: false },
-      'scale-base-files': { type: 'string', default: '10' },
-      'scale-rounds': { type: 'string', default: '1' },
+      'scale-base-files': { type: 'string' },
+      'scale-rounds': { type: 'string', default: '3' },
       smoke: { type: 'boolean', default: false },
       'skip-throughput': { type: 'boolean', default: false },
       json: { type: 'string' },
@@ -112,8 +112,9 @@ function parseOptions(): Options {
   const sizes = (values.sizes ?? Array.from({ length: cores }, (_, index) => index + 1).join(','))
     .split(',')
     .map((size) => integer('sizes', size.trim(), 1));
+  const files = integer('files', values.files, smoke ? 2 : 40);
   return {
-    files: integer('files', values.files, smoke ? 2 : 40),
+    files,
     tweetsPerFile: integer('tweets-per-file', values['tweets-per-file'], smoke ? 150 : 2500),
     seed: integer('seed', values.seed, 1),
     rounds: integer('rounds', values.rounds, smoke ? 1 : 5),
@@ -123,8 +124,9 @@ function parseOptions(): Options {
     memory: !values['skip-memory'] && !smoke,
     memoryTweets: integer('memory-tweets', values['memory-tweets'], 520000),
     scale: !values['skip-scale'] && !smoke,
-    scaleBaseFiles: integer('scale-base-files', values['scale-base-files'], 10),
-    scaleRounds: integer('scale-rounds', values['scale-rounds'], 1),
+    // 1× is the throughput corpus's size (the issue: "1×, 4× and 16× the corpus").
+    scaleBaseFiles: integer('scale-base-files', values['scale-base-files'], files),
+    scaleRounds: integer('scale-rounds', values['scale-rounds'], 3),
     smoke,
     throughput: !values['skip-throughput'],
     json: values.json,
@@ -250,7 +252,7 @@ async function runRounds(
         if (database) Object.assign(record, await databaseDigests(database.url));
         records.push(record);
         log(
-          `${label} round ${round + 1}/${rounds} ${contender.name}: ${(figures.wallMs / 1000).toFixed(2)} s wall, ` +
+          `${label}${rounds > 1 ? ` round ${round + 1}/${rounds}` : ''} ${contender.name}: ${(figures.wallMs / 1000).toFixed(2)} s wall, ` +
             `${(figures.cpuMs / 1000).toFixed(2)} s CPU, ${figures.peakRssMb.toFixed(0)} MB peak RSS, load ${figures.loadBefore.toFixed(2)}`,
         );
       } finally {
@@ -419,19 +421,30 @@ async function main(): Promise<void> {
     const multiples = [1, 4, 16];
     const scaleCorpus = await cachedCorpus({ files: options.scaleBaseFiles * 16, tweetsPerFile: options.tweetsPerFile, seed: 2 }, log);
     const defaultContender = contenders.find((contender) => contender.isDefault)!;
-    const scaleRows: { multiple: number; files: number; wallS: number; ingestS: number; mb: number }[] = [];
-    for (const multiple of multiples) {
+    const folders = new Map<number, string>();
+    for (const multiple of multiples) folders.set(multiple, await corpusSubset(scaleCorpus, options.scaleBaseFiles * multiple));
+    // The sizes alternate within each round (in rotating order) rather than running all rounds
+    // of one size in a row: this VM's speed drifts by ±10% over minutes, and a drift must fall
+    // on every size alike, not on the 16× rounds alone.
+    const records = new Map<number, RunRecord[]>(multiples.map((multiple) => [multiple, []]));
+    for (let round = 0; round < options.scaleRounds; round++) {
+      const order = multiples.map((_, index) => multiples[(index + round) % multiples.length]!);
+      for (const multiple of order) {
+        const label = `scale ${multiple}× round ${round + 1}/${options.scaleRounds}`;
+        records.get(multiple)!.push(...(await runRounds([defaultContender], folders.get(multiple)!, 1, label)));
+      }
+    }
+    const scaleRows = multiples.map((multiple) => {
+      const scaleRecords = records.get(multiple)!;
       const files = options.scaleBaseFiles * multiple;
-      const folder = await corpusSubset(scaleCorpus, files);
-      const scaleRecords = await runRounds([defaultContender], folder, options.scaleRounds, `scale ${multiple}×`);
-      scaleRows.push({
+      return {
         multiple,
         files,
         wallS: median(scaleRecords.map((record) => record.measurement.wallMs)) / 1000,
         ingestS: median(scaleRecords.map((record) => record.ingestSeconds ?? Number.NaN)),
         mb: sumFiles(scaleCorpus, files).bytes / 1e6,
-      });
-    }
+      };
+    });
     const base = scaleRows[0]!;
     print();
     print(`## Scale: ${options.scaleBaseFiles} × k files of ${options.tweetsPerFile} tweets, default configuration, medians of ${options.scaleRounds}`);
