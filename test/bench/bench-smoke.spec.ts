@@ -9,9 +9,9 @@ import { PROJECT_ROOT } from '../../src/project-paths.js';
 import { DEBIAN_PYTHON, pythonHasPsycopg2 } from '../../bench/baseline/python.js';
 
 // The benchmark runner in --smoke mode on a tiny corpus: every contender runs once against the
-// real PostgreSQL and the runner cross-checks what they wrote. No timing is asserted
-// (benchmarks are not tests); this keeps `npm run bench` working and the Python reference
-// equivalent to the service. Needs the build (npm test builds first).
+// real PostgreSQL and the runner cross-checks what they wrote, then a tiny scale run (2, 8 and 32
+// files). No timing is asserted (benchmarks are not tests); this keeps `npm run bench` working
+// and the Python reference equivalent to the service. Needs the build (npm test builds first).
 
 const run = promisify(execFile);
 
@@ -36,14 +36,16 @@ describe('npm run bench -- --smoke', () => {
   let stdout = '';
   let stderr = '';
   let writers: BenchRecord[] = [];
+  let scale: { multiple: number; files: number; tweetRows: number[] }[] = [];
   beforeAll(async () => {
     const jsonFile = path.join(outDir, 'smoke.json');
     ({ stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--json', jsonFile], {
       cwd: PROJECT_ROOT,
       maxBuffer: 16 * 1024 * 1024,
     }));
-    const results = JSON.parse(readFileSync(jsonFile, 'utf8')) as { throughput: { records: BenchRecord[] } };
+    const results = JSON.parse(readFileSync(jsonFile, 'utf8')) as { throughput: { records: BenchRecord[] }; scale: typeof scale };
     writers = results.throughput.records.filter((record) => record.tweetIdsSha256 !== undefined);
+    scale = results.scale;
   }, 180_000);
 
   it('runs every Node contender once, prints the table and finds identical rows everywhere', () => {
@@ -73,5 +75,20 @@ describe('npm run bench -- --smoke', () => {
     expect(python?.tweetRows).toBe(node?.tweetRows);
     expect(python?.tweetIdsSha256).toBe(node?.tweetIdsSha256);
     expect(python?.rowsDigest).toBe(node?.rowsDigest);
+  });
+
+  it('runs the scale step on 1×, 4× and 16× the files, each writing more rows than the size before', () => {
+    expect(stdout).toMatch(/^## Scale: 2 × k files of 150 tweets/m);
+    expect(stdout).toMatch(/^linear fit through 1× and 16×: wall ≈ /m);
+    expect(scale.map((row) => [row.multiple, row.files])).toEqual([
+      [1, 2],
+      [4, 8],
+      [16, 32],
+    ]);
+    const rows = scale.map((row) => row.tweetRows);
+    for (const runs of rows) expect(runs).toHaveLength(1);
+    expect(rows[0]![0]).toBeGreaterThan(0);
+    expect(rows[1]![0]).toBeGreaterThan(rows[0]![0]!);
+    expect(rows[2]![0]).toBeGreaterThan(rows[1]![0]!);
   });
 });
