@@ -425,8 +425,9 @@ async function main(): Promise<void> {
     const folders = new Map<number, string>();
     for (const multiple of multiples) folders.set(multiple, await corpusSubset(scaleCorpus, options.scaleBaseFiles * multiple));
     // The sizes alternate within each round (in rotating order) rather than running all rounds
-    // of one size in a row: this VM's speed drifts by ±10% over minutes, and a drift must fall
-    // on every size alike, not on the 16× rounds alone.
+    // of one size in a row: these VMs' speed drifts over minutes (by 10-40% on the machines
+    // measured so far, BENCHMARKS.md), and a drift must fall on every size alike, not on the 16×
+    // rounds alone.
     const records = new Map<number, RunRecord[]>(multiples.map((multiple) => [multiple, []]));
     for (let round = 0; round < options.scaleRounds; round++) {
       const order = multiples.map((_, index) => multiples[(index + round) % multiples.length]!);
