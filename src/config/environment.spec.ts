@@ -19,6 +19,14 @@ describe('parseEnvironment', () => {
     expect(config.EXECUTOR_SIZE).toBe(Math.max(1, cores - 1));
   });
 
+  it('runs one file more than thread workers at once, unless CONCURRENT_FILES says otherwise', () => {
+    expect(parseEnvironment({ EXECUTOR: 'threads', EXECUTOR_SIZE: '2' }).CONCURRENT_FILES).toBe(3);
+    expect(parseEnvironment({ EXECUTOR: 'threads', EXECUTOR_SIZE: '1' }).CONCURRENT_FILES).toBe(2);
+    expect(parseEnvironment({ EXECUTOR: 'threads', EXECUTOR_SIZE: '6', CONCURRENT_FILES: '2' }).CONCURRENT_FILES).toBe(2);
+    expect(parseEnvironment({ EXECUTOR: 'processes', EXECUTOR_SIZE: '4' }).CONCURRENT_FILES).toBe(2);
+    expect(parseEnvironment({ EXECUTOR: 'inline' }).CONCURRENT_FILES).toBe(2);
+  });
+
   it('coerces numbers and booleans, and treats empty strings as unset', () => {
     const config = parseEnvironment({ PORT: '8080', MIGRATE_ON_START: 'false', EXECUTOR_SIZE: '3', DATABASE_URL: '' });
     expect(config.PORT).toBe(8080);

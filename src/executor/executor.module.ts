@@ -8,7 +8,11 @@ import { workerHeapLimitMb } from './worker-heap-limit.js';
  * The executor of that kind. A pool's implementation (and piscina or workerpool) is loaded
  * only when asked for: ~30 files fewer at every start of an inline replica or command.
  */
-export async function createExecutor(kind: ExecutorKind, size: number, options: { maxHeapMb?: number } = {}): Promise<Executor> {
+export async function createExecutor(
+  kind: ExecutorKind,
+  size: number,
+  options: { maxHeapMb?: number; concurrentFiles?: number } = {},
+): Promise<Executor> {
   switch (kind) {
     case 'threads': {
       const { ThreadPoolExecutor } = await import('./thread-pool.executor.js');
@@ -19,7 +23,7 @@ export async function createExecutor(kind: ExecutorKind, size: number, options: 
       return new ProcessPoolExecutor(size, undefined, options);
     }
     case 'inline':
-      return new InlineExecutor();
+      return new InlineExecutor(options);
   }
 }
 
@@ -31,7 +35,10 @@ export async function createExecutor(kind: ExecutorKind, size: number, options: 
       provide: EXECUTOR,
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig) =>
-        await createExecutor(config.EXECUTOR, config.EXECUTOR_SIZE, { maxHeapMb: workerHeapLimitMb(config.CHUNK_BYTES, config.MAX_LINE_BYTES) }),
+        await createExecutor(config.EXECUTOR, config.EXECUTOR_SIZE, {
+          maxHeapMb: workerHeapLimitMb(config.CHUNK_BYTES, config.MAX_LINE_BYTES),
+          concurrentFiles: config.CONCURRENT_FILES,
+        }),
     },
   ],
   exports: [EXECUTOR],

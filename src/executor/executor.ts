@@ -1,4 +1,5 @@
-import type { ChunkResult, ChunkTask } from '../pipeline/pipeline.types.js';
+import { parseFileInChunks, type ParsedPiece, type ParseFileOptions, type RunChunk } from '../pipeline/parse-file.js';
+import { TaskBufferPool } from '../pipeline/split.js';
 
 export type ExecutorKind = 'threads' | 'processes' | 'inline';
 
@@ -15,17 +16,52 @@ export interface ExecutorStats {
 }
 
 /**
- * Where the CPU-heavy part of ingest runs (UTF-8 decode, JSON parse, clean, COPY encode).
- * One interface, three implementations: a worker-thread pool (piscina), a child-process pool
- * (workerpool over child_process.fork) and inline on the main thread (the sequential baseline).
- * A worker that throws or dies rejects only its task; pools replace dead workers.
+ * Where the CPU-heavy part of ingest runs (decompress, split, UTF-8 decode, JSON parse, clean,
+ * COPY encode). One interface, three implementations:
+ * - a worker-thread pool (piscina): each worker parses whole files, the main thread only reads
+ *   and writes;
+ * - a child-process pool (workerpool over child_process.fork): the main thread decompresses and
+ *   splits, the children parse chunks;
+ * - inline on the main thread (the sequential baseline), chunk by chunk.
+ * A worker that throws or dies fails only the file it was parsing; pools replace dead workers.
  */
 export interface Executor {
   readonly kind: ExecutorKind;
   readonly size: number;
-  run(task: ChunkTask): Promise<ChunkResult>;
+  /**
+   * The parsed pieces of one file, in order, from its raw (possibly gzipped) bytes. Pulled:
+   * the source is read only as fast as pieces are taken. Stopping early (return, throw or
+   * `signal`) stops the parsing and settles everything in flight before the iterator returns.
+   * A corrupt file fails with a CorruptFileError; a worker's death with a WorkerFailedError.
+   */
+  parseFile(source: AsyncIterable<Buffer>, options: ParseFileOptions, signal: AbortSignal): AsyncIterable<ParsedPiece>;
   stats(): ExecutorStats;
   close(): Promise<void>;
+}
+
+/**
+ * parseFile for executors whose unit of work is a chunk task (inline, processes): the main
+ * thread decompresses and splits the file, `runChunk` parses its chunks, a few in flight.
+ */
+export class ChunkedFileParser {
+  private taskBuffers: TaskBufferPool | undefined;
+
+  /**
+   * `tasksInFlight`: per file, enough to keep every worker busy while the main thread reads and
+   * writes. `reuseTaskBuffers`: when tasks are not transferred away, their buffers are reused
+   * across chunks and files (room for `concurrentFiles` files at once).
+   */
+  constructor(
+    private readonly runChunk: RunChunk,
+    private readonly tasksInFlight: number,
+    private readonly concurrentFiles: number,
+  ) {}
+
+  parse(source: AsyncIterable<Buffer>, options: ParseFileOptions, signal: AbortSignal): AsyncGenerator<ParsedPiece> {
+    // Room for a task of two chunks; larger ones (a record near MAX_LINE_BYTES) get a buffer of their own.
+    this.taskBuffers ??= new TaskBufferPool(2 * options.chunkBytes, this.tasksInFlight * this.concurrentFiles + 2);
+    return parseFileInChunks(source, options, this.runChunk, { tasks: this.tasksInFlight, taskBuffers: this.taskBuffers }, signal);
+  }
 }
 
 /** A task that failed because its worker crashed or threw: retrying the file may succeed. */

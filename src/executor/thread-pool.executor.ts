@@ -1,12 +1,25 @@
 import path from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { ChunkResult, ChunkTask } from '../pipeline/pipeline.types.js';
+import { CorruptFileError } from '../pipeline/pipeline.errors.js';
+import type { ParsedPiece, ParseFileOptions } from '../pipeline/parse-file.js';
 import { DIST_DIR } from '../project-paths.js';
-import { TaskCounter, type Executor, type ExecutorStats } from './executor.js';
+import { TaskCounter, WorkerFailedError, type Executor, type ExecutorStats } from './executor.js';
+import type { FileTask, MainMessage, WorkerMessage } from './file-channel.js';
 
 export const THREAD_WORKER_FILE = path.join(DIST_DIR, 'executor', 'parse.worker.js');
 
-/** Worker threads (piscina). Task bytes are moved, not copied, into the worker. */
+/**
+ * Worker threads (piscina), one whole file per worker at a time: the worker decompresses,
+ * splits, parses, cleans and encodes (parse.worker.ts), the main thread only reads the file's
+ * bytes from the store and writes the rows. Files are the unit of parallelism, so a pool of N
+ * uses N cores when N files are in flight (CONCURRENT_FILES ≥ EXECUTOR_SIZE); one large file
+ * runs on one worker.
+ *
+ * Why whole files rather than chunks: a pool of chunk workers left gunzip, splitting and the
+ * copying of every chunk on the main thread, and was slower than inline on 2 cores; see
+ * BENCHMARKS.md ("whole-file workers").
+ */
 export class ThreadPoolExecutor implements Executor {
   readonly kind = 'threads' as const;
   private readonly pool: Piscina;
@@ -26,10 +39,33 @@ export class ThreadPoolExecutor implements Executor {
     this.pool.on('error', () => undefined);
   }
 
-  run(task: ChunkTask): Promise<ChunkResult> {
-    return this.counter.track(
-      () => this.pool.run(task, { transferList: [task.bytes.buffer as ArrayBuffer] }) as Promise<ChunkResult>,
-    );
+  async *parseFile(source: AsyncIterable<Buffer>, options: ParseFileOptions, signal: AbortSignal): AsyncGenerator<ParsedPiece> {
+    signal.throwIfAborted();
+    const { port1: port, port2: workerPort } = new MessageChannel();
+    const conversation = new FileConversation(port, source[Symbol.asyncIterator]());
+    const task: FileTask = { port: workerPort, options };
+    const finished = this.counter.track(() => this.pool.run(task, { transferList: [workerPort] }) as Promise<void>);
+    finished.catch((error: unknown) => conversation.fail(error));
+    // The worker's end of the port closes when it finishes or dies; a death is explained by
+    // the task's rejection, which may come after the close.
+    port.once('close', () => void finished.then(() => conversation.fail(new WorkerFailedError('the worker closed the file channel early')), () => undefined));
+    const onAbort = () => conversation.fail(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (;;) {
+        const piece = await conversation.next();
+        if (piece === null) break;
+        signal.throwIfAborted();
+        yield piece;
+        conversation.post({ type: 'ack' });
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      await conversation.close();
+      // The worker is free again (or dead and replaced) before the file is given up or retried.
+      await finished.catch(() => undefined);
+      port.close();
+    }
   }
 
   stats(): ExecutorStats {
@@ -38,5 +74,85 @@ export class ThreadPoolExecutor implements Executor {
 
   async close(): Promise<void> {
     await this.pool.destroy();
+  }
+}
+
+/**
+ * The main thread's end of one file's conversation (see file-channel.ts): answers the worker's
+ * pulls from the source, queues the parsed pieces until they are taken, and turns the worker's
+ * end (done, failed, death) or a failure here into the end of `next()`.
+ */
+class FileConversation {
+  private readonly pieces: ParsedPiece[] = [];
+  private ended: { error: unknown } | 'done' | null = null;
+  private wake: (() => void) | null = null;
+  private reading = Promise.resolve();
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly source: AsyncIterator<Buffer>,
+  ) {
+    port.on('message', (message: WorkerMessage) => this.receive(message));
+  }
+
+  /** The next piece, null when the worker sent them all; throws how the file failed. */
+  async next(): Promise<ParsedPiece | null> {
+    for (;;) {
+      const piece = this.pieces.shift();
+      if (piece) return piece;
+      if (this.ended === 'done') return null;
+      if (this.ended) throw this.ended.error;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = null;
+    }
+  }
+
+  fail(error: unknown): void {
+    if (this.ended) return;
+    this.ended = { error };
+    this.wake?.();
+  }
+
+  post(message: MainMessage): void {
+    this.port.postMessage(message);
+  }
+
+  /** Stops the worker if it is still going, and the source. */
+  async close(): Promise<void> {
+    if (this.ended !== 'done') this.post({ type: 'cancel' });
+    this.fail(new Error('file conversation closed'));
+    await this.reading;
+    await this.source.return?.();
+  }
+
+  private receive(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'pull':
+        // One read at a time, in order: the source is a stream.
+        this.reading = this.reading.then(() => this.sendNextBytes());
+        return;
+      case 'piece':
+        this.pieces.push(message.piece);
+        break;
+      case 'done':
+        if (!this.ended) this.ended = 'done';
+        break;
+      case 'failed':
+        this.fail(message.corrupt ? new CorruptFileError(message.message) : new WorkerFailedError(message.message));
+        break;
+    }
+    this.wake?.();
+  }
+
+  private async sendNextBytes(): Promise<void> {
+    if (this.ended) return;
+    try {
+      const next = await this.source.next();
+      // Copied, not transferred: a stream's chunks may share their ArrayBuffer with others.
+      this.post(next.done === true ? { type: 'end' } : { type: 'data', bytes: next.value });
+    } catch (error) {
+      // The store failed (network, object gone): the file fails with that error, unchanged.
+      this.fail(error);
+    }
   }
 }

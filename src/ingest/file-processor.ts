@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/config.module.js';
 import { EXECUTOR, type Executor } from '../executor/executor.js';
-import { createDecodedStream } from '../pipeline/decode.js';
 import { CorruptFileError } from '../pipeline/pipeline.errors.js';
-import type { ChunkResult, ChunkTask, RejectedRecord } from '../pipeline/pipeline.types.js';
-import { RecordSplitter, TaskBufferPool, type SplitOutput } from '../pipeline/split.js';
+import type { ChunkResult, RejectedRecord } from '../pipeline/pipeline.types.js';
 import { OBJECT_STORE } from '../storage/storage.module.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { ClaimedFile, FileOutcome } from './files.repository.js';
@@ -25,10 +23,10 @@ const WRITE_BATCH_ROWS = 10_000;
 const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
 
 /**
- * Ingests one claimed file: stream it from the store, decompress (zlib, on libuv's thread
- * pool), cut it into chunks of whole records, send the chunks to the executor (a few in flight
- * so every worker stays busy while the main thread reads and writes), and write the results in
- * batches. Memory is bounded by the chunks in flight, whatever the file's size.
+ * Ingests one claimed file: stream it from the store, hand its bytes to the executor (which
+ * decompresses, cuts them into chunks of whole records, parses and cleans them, on the main
+ * thread or in workers) and write the parsed pieces in batches. Memory is bounded by what is in
+ * flight, whatever the file's size: the executor reads the file only as fast as pieces are taken.
  *
  * Stage timings: read = time spent waiting for the store's bytes; decompress = time waiting
  * for decompressed bytes beyond that; parse/clean = CPU time inside the executor (summed over
@@ -36,76 +34,33 @@ const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
  */
 @Injectable()
 export class FileProcessor {
-  // Task buffers reused across chunks and files when the executor does not transfer them (a
-  // thread pool takes each task's ArrayBuffer with it). Room for a task of two chunks; larger
-  // ones (a record near MAX_LINE_BYTES) get a buffer of their own.
-  private readonly taskBuffers: TaskBufferPool | undefined;
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EXECUTOR) private readonly executor: Executor,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     private readonly tweets: TweetsRepository,
-  ) {
-    this.taskBuffers =
-      executor.kind === 'threads'
-        ? undefined
-        : new TaskBufferPool(2 * config.CHUNK_BYTES, (executor.size + 1) * config.CONCURRENT_FILES + 2);
-  }
+  ) {}
 
   async process(file: ClaimedFile, signal: AbortSignal): Promise<FileOutcome> {
     const started = performance.now();
     const outcome = emptyOutcome();
     const source = await this.store.openRead(file);
-    const timedSource = Readable.from(measureWaits(source, outcome));
-    const decoded = createDecodedStream(timedSource);
-    const taskBuffers = this.taskBuffers;
-    const splitter = new RecordSplitter({
-      chunkBytes: this.config.CHUNK_BYTES,
-      maxRecordBytes: this.config.MAX_LINE_BYTES,
-      allocateTaskBytes: taskBuffers && ((length) => taskBuffers.take(length)),
-    });
     const writer = new BatchWriter(this.tweets, file.id, outcome);
-    // Enough tasks in flight to keep every worker busy while this file is read and written.
-    const window = this.executor.size + 1;
-    const inFlight: { task: ChunkTask; result: Promise<ChunkResult> }[] = [];
-    // The oldest task's result; its bytes are free again once the executor has answered.
-    const settleOldest = async () => {
-      const { task, result } = inFlight.shift()!;
-      const settled = await result;
-      taskBuffers?.give(task.bytes);
-      await writer.add(settled);
-    };
-
-    const submit = async (output: SplitOutput) => {
-      writer.addRejected(output.rejected);
-      for (const task of output.tasks) {
-        const result = this.executor.run(task);
-        result.catch(() => undefined); // awaited below; keeps an early rejection from going unhandled
-        inFlight.push({ task, result });
-        while (inFlight.length >= window) await settleOldest();
-      }
-    };
-
+    const options = { chunkBytes: this.config.CHUNK_BYTES, maxRecordBytes: this.config.MAX_LINE_BYTES };
     try {
-      let waitStarted = performance.now();
-      for await (const chunk of decoded as AsyncIterable<Buffer>) {
-        outcome.timings.decompressMs += performance.now() - waitStarted;
+      for await (const piece of this.executor.parseFile(measureWaits(source, outcome), options, signal)) {
         signal.throwIfAborted();
-        outcome.bytesDecoded += chunk.byteLength;
-        await submit(splitter.push(chunk));
-        waitStarted = performance.now();
+        outcome.bytesDecoded += piece.bytesDecoded;
+        outcome.timings.decompressMs += piece.decompressMs;
+        writer.addRejected(piece.rejected);
+        if (piece.result) await writer.add(piece.result);
       }
-      await submit(splitter.end());
-      while (inFlight.length > 0) await settleOldest();
       signal.throwIfAborted();
       await writer.finish();
     } catch (error) {
       throw this.explain(file, error);
     } finally {
       source.destroy();
-      decoded.destroy();
-      await Promise.allSettled(inFlight.map((entry) => entry.result));
       // A write still running after a failure must end before the file is retried elsewhere.
       await writer.settle().catch(() => undefined);
     }
