@@ -117,9 +117,9 @@ const BANNER = "import { createRequire as __bundleCreateRequire } from 'node:mod
 const ENTRY = path.join(DIST, 'main.js');
 // Worker entry points, bundled in place (their path is what the pools load). Unbundled, the
 // pipeline's hot loops read the constants they import from other ES modules through module
-// bindings on every access: the parser ran ~1.6x slower in a worker than in the bundled main
-// thread (CPU profile of one 40-file ingest with EXECUTOR=threads: wantedKey + skipValue +
-// readStringOrNone 1.84 s in the worker, 1.08 s inline).
+// bindings. One CPU profile each of a 40-file ingest with EXECUTOR=threads EXECUTOR_SIZE=1:
+// wantedKey + skipValue + readStringOrNone took 1.84 s in the unbundled worker, 1.42 s bundled
+// (and 1.08 s on the bundled main thread of an inline run).
 const WORKER_ENTRIES = {
   'executor/parse.worker': path.join(DIST, 'executor', 'parse.worker.js'),
   'executor/process.worker': path.join(DIST, 'executor', 'process.worker.js'),

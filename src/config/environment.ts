@@ -30,14 +30,15 @@ const postgresUrl = z
     message: 'expected a postgres://user:password@host:port/database URL',
   });
 
-// Where the CPU work runs by default. Measured on 2 cores (BENCHMARKS.md, latest run: 40 files /
-// 417 MB, PostgreSQL on the same machine, medians of 5): inline 3.57 s wall / 4.09 s CPU,
-// threads x 1 3.80 s / 4.77 s, threads x 2 3.57 s / 4.91 s and 80 MB more memory, processes
-// slower still (IPC copies): gunzip runs on libuv's pool and PostgreSQL needs a core too, so
-// workers only add CPU there. Inline has no per-worker heap limit, but a record is bounded by
-// MAX_LINE_BYTES (the worst crafted 32 MiB record measured 1.2 GB RSS, done with one dead
-// letter; RELIABILITY.md). Above 2 cores: one worker per core but one (the main thread reads,
-// splits and writes), a rule not yet measured on such a machine.
+// Where the CPU work runs by default. Measured on 2 cores (BENCHMARKS.md, fifth session: 40
+// files / 417 MB, PostgreSQL on the same machine, medians of 5 rotated rounds): inline 2.82 s
+// wall / 3.15 s CPU, threads x 2 (whole files per worker) 2.94 s / 4.31 s and 130 MB more
+// memory, threads x 1 3.23 s, processes x 2 3.25 s: gunzip runs on libuv's pool and PostgreSQL
+// needs a core too, so on 2 cores workers only add CPU (a second V8 isolate warms up the same
+// code again). Inline has no per-worker heap limit, but a record is bounded by MAX_LINE_BYTES
+// (the worst crafted 32 MiB record measured 1.2 GB RSS, done with one dead letter;
+// RELIABILITY.md). Above 2 cores: one worker per core but one (the main thread reads and
+// writes for every file), a rule not yet measured on such a machine.
 const CORES = availableParallelism();
 export const DEFAULT_EXECUTOR = CORES <= 2 ? 'inline' : 'threads';
 export const DEFAULT_EXECUTOR_SIZE = Math.max(1, CORES - 1);

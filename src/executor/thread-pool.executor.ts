@@ -16,9 +16,13 @@ export const THREAD_WORKER_FILE = path.join(DIST_DIR, 'executor', 'parse.worker.
  * uses N cores when N files are in flight (CONCURRENT_FILES ≥ EXECUTOR_SIZE); one large file
  * runs on one worker.
  *
- * Why whole files rather than chunks: a pool of chunk workers left gunzip, splitting and the
- * copying of every chunk on the main thread, and was slower than inline on 2 cores; see
- * BENCHMARKS.md ("whole-file workers").
+ * Why whole files rather than chunks: with chunk workers the main thread also decompressed,
+ * split and copied every chunk, for every worker, and the workers waited on it. CPU profiles of
+ * one 40-file ingest with threads x 2: main thread busy ~0.9 s after start with chunk workers,
+ * ~0.4 s with whole files; each worker waiting ~1.1 s for work, against 0.3-0.5 s. On 2 cores
+ * the wall time is the same (both ~3.35 s, 5 interleaved runs: the machine is CPU-bound), and
+ * whole files cost ~120 MB more memory; the lighter main thread is for machines with more cores
+ * (BENCHMARKS.md, "What changed in the fifth round").
  */
 export class ThreadPoolExecutor implements Executor {
   readonly kind = 'threads' as const;
