@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CorruptFileError } from '../pipeline/pipeline.errors.js';
 import type { ParsedPiece, ParseFileOptions } from '../pipeline/parse-file.js';
 import { PROJECT_ROOT } from '../project-paths.js';
@@ -155,6 +155,59 @@ describe('executors', () => {
     });
   }
 
+  for (const kind of KINDS) {
+    it(`an abort while waiting for a stalled store ends the file with its reason (${kind})`, async () => {
+      const executor = await executorOf(kind, 1);
+      const controller = new AbortController();
+      const reason = new Error('lease lost');
+      // A store that sends part of the file, then nothing, until the file is given up (as
+      // FileProcessor's stream does when it is destroyed on abort).
+      async function* stalledSource(): AsyncGenerator<Buffer> {
+        yield plainTweets(70_000);
+        // Ends as a destroyed stream does: with an error of its own, which the abort's reason outranks.
+        const ended = new Promise((_, reject) => controller.signal.addEventListener('abort', () => reject(new Error('stream destroyed'))));
+        // The file is aborted while its next read is pending (and the consumer waits for pieces).
+        setImmediate(() => controller.abort(reason));
+        await ended;
+      }
+      const parsing = (async () => {
+        for await (const piece of executor.parseFile(stalledSource(), OPTIONS, controller.signal)) void piece;
+      })();
+      await expect(parsing).rejects.toBe(reason);
+      expect(executor.stats()).toMatchObject({ busy: 0, queued: 0 });
+      expect(contents(await parseAll(executor, sampleGz)).records).toBe(72);
+    });
+  }
+
+  it('a file given up while queued for a thread worker leaves the queue at once', async () => {
+    const executor = await executorOf('threads', 1);
+    let releaseFirst!: () => void;
+    const firstMayEnd = new Promise<void>((resolve) => (releaseFirst = resolve));
+    async function* heldSource(): AsyncGenerator<Buffer> {
+      yield plainTweets(70_000);
+      await firstMayEnd;
+    }
+    // The only worker parses the first file, whose store holds back its end.
+    const first = (async () => {
+      let pieces = 0;
+      for await (const piece of executor.parseFile(heldSource(), OPTIONS, new AbortController().signal)) pieces += piece.result ? 1 : 0;
+      return pieces;
+    })();
+    // The second file waits in piscina's queue; giving it up must not wait for the first.
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+    const second = (async () => {
+      for await (const piece of executor.parseFile(sourceOf(sampleGz).chunks, OPTIONS, controller.signal)) void piece;
+    })();
+    await vi.waitFor(() => expect(executor.stats()).toMatchObject({ busy: 1, queued: 1 }));
+    controller.abort(reason);
+    await expect(second).rejects.toBe(reason);
+    expect(executor.stats()).toMatchObject({ busy: 1, queued: 0, failed: 0 });
+    releaseFirst();
+    expect(await first).toBeGreaterThan(0);
+    expect(executor.stats()).toMatchObject({ busy: 0, failed: 0 });
+  });
+
   it('a thread worker reads the file only as fast as its pieces are taken', async () => {
     const executor = await executorOf('threads', 1);
     const chunkBytes = 64 * 1024;
@@ -169,7 +222,8 @@ describe('executors', () => {
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
     expect(taken).toBeGreaterThanOrEqual(60);
-    // Unacknowledged pieces, the input asked for ahead, and what the decompressing streams buffer.
+    // At most: 7 unacknowledged pieces + 1 waiting for credit, 2 reads asked for ahead, 1 chunk
+    // in the splitter, 1 in each of the two streams in front of it (Readable.from twice).
     expect(mostAhead).toBeLessThanOrEqual(PIECE_CREDITS + INPUT_READ_AHEAD + 4);
   });
 

@@ -31,7 +31,9 @@ export interface Executor {
   /**
    * The parsed pieces of one file, in order, from its raw (possibly gzipped) bytes. Pulled:
    * the source is read only as fast as pieces are taken. Stopping early (return, throw or
-   * `signal`) stops the parsing and settles everything in flight before the iterator returns.
+   * `signal`) stops the parsing and settles everything in flight before the iterator returns;
+   * a read of `source` already pending is awaited too, so the caller ends a stalled source on
+   * abort (FileProcessor destroys its stream).
    * A corrupt file fails with a CorruptFileError; a worker's death with a WorkerFailedError.
    */
   parseFile(source: AsyncIterable<Buffer>, options: ParseFileOptions, signal: AbortSignal): AsyncIterable<ParsedPiece>;

@@ -19,7 +19,9 @@ export default async function parseFile({ port, options }: FileTask): Promise<vo
     }
   } catch (error) {
     if (!(error instanceof FileCancelled)) {
-      failure = { message: (error as Error).message, corrupt: error instanceof CorruptFileError };
+      // decode.ts wraps zlib's errors in CorruptFileError; a bare one (Z_*) is just as permanent.
+      const zlibCode = String((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_');
+      failure = { message: (error as Error).message, corrupt: error instanceof CorruptFileError || zlibCode };
     }
   } finally {
     channel.finish(failure);

@@ -48,7 +48,16 @@ export class ThreadPoolExecutor implements Executor {
     const { port1: port, port2: workerPort } = new MessageChannel();
     const conversation = new FileConversation(port, source[Symbol.asyncIterator]());
     const task: FileTask = { port: workerPort, options };
-    const finished = this.counter.track(() => this.pool.run(task, { transferList: [workerPort] }) as Promise<void>);
+    // A file still queued in piscina (CONCURRENT_FILES > EXECUTOR_SIZE) that is given up is
+    // taken out of the queue, not left to wait for a worker only to be cancelled there.
+    const dequeue = new AbortController();
+    const finished = this.counter.track(async () => {
+      try {
+        await this.pool.run(task, { transferList: [workerPort], signal: dequeue.signal });
+      } catch (error) {
+        if (!dequeue.signal.aborted) throw error;
+      }
+    });
     finished.catch((error: unknown) => conversation.fail(error));
     // The worker's end of the port closes when it finishes or dies; a death is explained by
     // the task's rejection, which may come after the close.
@@ -65,10 +74,14 @@ export class ThreadPoolExecutor implements Executor {
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
-      await conversation.close();
-      // The worker is free again (or dead and replaced) before the file is given up or retried.
-      await finished.catch(() => undefined);
-      port.close();
+      if (!conversation.started) dequeue.abort();
+      try {
+        await conversation.close();
+      } finally {
+        // The worker is free again (or dead and replaced) before the file is given up or retried.
+        await finished.catch(() => undefined);
+        port.close();
+      }
     }
   }
 
@@ -89,6 +102,8 @@ export class ThreadPoolExecutor implements Executor {
 class FileConversation {
   private readonly pieces: ParsedPiece[] = [];
   private ended: { error: unknown } | 'done' | null = null;
+  /** True once a worker has asked for the file's bytes (the task left piscina's queue). */
+  started = false;
   private wake: (() => void) | null = null;
   private reading = Promise.resolve();
 
@@ -132,6 +147,7 @@ class FileConversation {
   private receive(message: WorkerMessage): void {
     switch (message.type) {
       case 'pull':
+        this.started = true;
         // One read at a time, in order: the source is a stream.
         this.reading = this.reading.then(() => this.sendNextBytes());
         return;
@@ -152,8 +168,14 @@ class FileConversation {
     if (this.ended) return;
     try {
       const next = await this.source.next();
-      // Copied, not transferred: a stream's chunks may share their ArrayBuffer with others.
-      this.post(next.done === true ? { type: 'end' } : { type: 'data', bytes: next.value });
+      if (next.done === true) {
+        this.post({ type: 'end' });
+        return;
+      }
+      // A chunk may be a view of a larger (or shared) ArrayBuffer, and posting a view clones the
+      // whole buffer: copy just the chunk's bytes, then move that copy.
+      const bytes = new Uint8Array(next.value);
+      this.port.postMessage({ type: 'data', bytes } satisfies MainMessage, [bytes.buffer]);
     } catch (error) {
       // The store failed (network, object gone): the file fails with that error, unchanged.
       this.fail(error);

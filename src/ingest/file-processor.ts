@@ -47,6 +47,13 @@ export class FileProcessor {
     const source = await this.store.openRead(file);
     const writer = new BatchWriter(this.tweets, file.id, outcome);
     const options = { chunkBytes: this.config.CHUNK_BYTES, maxRecordBytes: this.config.MAX_LINE_BYTES };
+    // A read that never answers (a stalled store) must not hold the file past an abort: the
+    // executor waits for a pending read before it lets go, so the stream is ended here. Without
+    // an error: nobody may be listening for one any more (an 'error' event without a listener
+    // would crash the process); a pending read fails with ERR_STREAM_PREMATURE_CLOSE, and the
+    // executor reports the abort's reason instead.
+    const endSource = () => source.destroy();
+    signal.addEventListener('abort', endSource, { once: true });
     try {
       for await (const piece of this.executor.parseFile(measureWaits(source, outcome), options, signal)) {
         signal.throwIfAborted();
@@ -60,6 +67,7 @@ export class FileProcessor {
     } catch (error) {
       throw this.explain(file, error);
     } finally {
+      signal.removeEventListener('abort', endSource);
       source.destroy();
       // A write still running after a failure must end before the file is retried elsewhere.
       await writer.settle().catch(() => undefined);

@@ -95,6 +95,10 @@ export async function* parseFileInChunks(
     yield* submit(last.tasks, last.rejected);
     while (inFlight.length > 0) yield await settleOldest();
     if (bytesDecoded > 0 || decompressMs > 0) yield piece(null, []);
+  } catch (error) {
+    // An aborted file ends with the abort's reason, not with what the abort did to its source.
+    signal?.throwIfAborted();
+    throw error;
   } finally {
     decoded.destroy();
     await Promise.allSettled(inFlight.map((entry) => entry.result));
