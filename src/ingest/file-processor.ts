@@ -30,7 +30,9 @@ const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
  *
  * Stage timings: read = time spent waiting for the store's bytes; decompress = time waiting
  * for decompressed bytes beyond that; parse/clean = CPU time inside the executor (summed over
- * workers, so it can exceed wall time); write = time in database transactions.
+ * workers, so it can exceed wall time); write = time in database transactions. With thread
+ * workers, decompress is measured in the worker and also holds its waits for the main thread
+ * (which reads ahead of it, so the subtraction is approximate; rows and bytes are exact).
  */
 @Injectable()
 export class FileProcessor {
