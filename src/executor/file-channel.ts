@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ParsedPiece, ParseFileOptions } from '../pipeline/parse-file.js';
 
 // The conversation between the main thread and a worker thread that parses a whole file
-// (thread-pool.executor.ts ↔ file.worker.ts), over a MessagePort of its own:
+// (thread-pool.executor.ts ↔ parse.worker.ts), over a MessagePort of its own:
 //
 //   worker → main   pull      send me the next piece of the file's (compressed) bytes
 //   main → worker   data      here it is            | end      there is no more

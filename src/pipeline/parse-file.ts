@@ -14,7 +14,7 @@ export interface ParseFileOptions {
 /**
  * One step of a file's parsing, in file order: a chunk's result and/or records the splitter
  * refused, with the decompressed bytes and the time spent waiting for them since the last piece.
- * Plain data: it crosses the thread boundary as it is (see file.worker.ts).
+ * Plain data: it crosses the thread boundary as it is (see parse.worker.ts).
  */
 export interface ParsedPiece {
   result: ChunkResult | null;
