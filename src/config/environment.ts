@@ -167,8 +167,9 @@ export function parseEnvironment(source: NodeJS.ProcessEnv): Environment {
   }
   // A thread worker parses one whole file at a time, and a file holds its worker until its
   // last batch is written: one file more than workers keeps every worker busy through those
-  // writes. Threads x 2 on 2 cores, 40-file corpus, 3 interleaved runs each: 2 files at once
-  // 3.36-3.55 s, 3 files 2.53-2.89 s (inline alongside: 2.50-3.15 s); CPU profiles of the
+  // writes. Threads x 2 on 2 cores, 40-file corpus, two sets of 3 interleaved runs with inline
+  // alongside (the machine's speed drifted between the sets): 2 files at once 3.36-3.55 s against
+  // inline's 2.98-3.15 s; 3 files 2.53-2.89 s against inline's 2.50-2.87 s. CPU profiles of the
   // 2-file runs showed each worker waiting ~0.8 s for its next file.
   if (present.CONCURRENT_FILES === undefined && result.data.EXECUTOR === 'threads') {
     result.data.CONCURRENT_FILES = Math.max(2, result.data.EXECUTOR_SIZE + 1);
