@@ -1,4 +1,4 @@
-import { CorruptFileError } from '../pipeline/pipeline.errors.js';
+import { isCorruptFileError } from '../pipeline/decode.js';
 import { parseFileInChunks } from '../pipeline/parse-file.js';
 import { processChunk } from '../pipeline/process-chunk.js';
 import { FileCancelled, WorkerFileChannel, type FileTask } from './file-channel.js';
@@ -19,9 +19,7 @@ export default async function parseFile({ port, options }: FileTask): Promise<vo
     }
   } catch (error) {
     if (!(error instanceof FileCancelled)) {
-      // decode.ts wraps zlib's errors in CorruptFileError; a bare one (Z_*) is just as permanent.
-      const zlibCode = String((error as NodeJS.ErrnoException).code ?? '').startsWith('Z_');
-      failure = { message: (error as Error).message, corrupt: error instanceof CorruptFileError || zlibCode };
+      failure = { message: (error as Error).message, corrupt: isCorruptFileError(error) };
     }
   } finally {
     channel.finish(failure);

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../config/config.module.js';
 import { EXECUTOR, type Executor } from '../executor/executor.js';
-import { CorruptFileError } from '../pipeline/pipeline.errors.js';
+import { isCorruptFileError } from '../pipeline/decode.js';
 import type { ChunkResult, RejectedRecord } from '../pipeline/pipeline.types.js';
 import { OBJECT_STORE } from '../storage/storage.module.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -82,16 +82,11 @@ export class FileProcessor {
   }
 
   private explain(file: ClaimedFile, error: unknown): unknown {
-    if (error instanceof CorruptFileError || isZlibError(error)) {
+    if (isCorruptFileError(error)) {
       return new PermanentError(`corrupt file ${file.name}: ${(error as Error).message}`, { cause: error });
     }
     return error;
   }
-}
-
-function isZlibError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 function emptyOutcome(): FileOutcome {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGzip, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createDecodedStream, isGzip } from './decode.js';
+import { createDecodedStream, isCorruptFileError, isGzip } from './decode.js';
 import { CorruptFileError } from './pipeline.errors.js';
 
 async function readAll(stream: Readable): Promise<Buffer> {
@@ -30,6 +30,16 @@ describe('isGzip', () => {
     expect(isGzip(Buffer.from('{"a":1}'))).toBe(false);
     expect(isGzip(Buffer.from([0x1f]))).toBe(false);
     expect(isGzip(Buffer.alloc(0))).toBe(false);
+  });
+});
+
+describe('isCorruptFileError', () => {
+  it('is true for a CorruptFileError and for an unwrapped zlib error, false otherwise', () => {
+    expect(isCorruptFileError(new CorruptFileError('corrupt gzip: unexpected end of file'))).toBe(true);
+    expect(isCorruptFileError(Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR' }))).toBe(true);
+    expect(isCorruptFileError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(false);
+    expect(isCorruptFileError(new Error('no code'))).toBe(false);
+    expect(isCorruptFileError(undefined)).toBe(false);
   });
 });
 

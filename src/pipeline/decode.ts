@@ -108,6 +108,14 @@ function isZlibError(error: unknown): error is Error & { code: string } {
   );
 }
 
+/**
+ * True when the error says the file's bytes cannot be decoded: a CorruptFileError, or a zlib
+ * error that reached the caller unwrapped. Permanent: retrying the same bytes fails the same way.
+ */
+export function isCorruptFileError(error: unknown): boolean {
+  return error instanceof CorruptFileError || isZlibError(error);
+}
+
 async function* withoutLeadingBom(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   let head: Buffer = Buffer.alloc(0);
   let headChecked = false;
