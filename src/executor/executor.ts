@@ -50,8 +50,8 @@ export class ChunkedFileParser {
 
   /**
    * `tasksInFlight`: per file, enough to keep every worker busy while the main thread reads and
-   * writes. `reuseTaskBuffers`: when tasks are not transferred away, their buffers are reused
-   * across chunks and files (room for `concurrentFiles` files at once).
+   * writes. Task buffers are reused across chunks and files (the tasks are copied, never
+   * transferred, to these executors), with room for `concurrentFiles` files at once.
    */
   constructor(
     private readonly runChunk: RunChunk,
