@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { TweetsRepository } from '../../src/ingest/tweets.repository.js';
+import { CREATE_STAGING, INSERT_FROM_STAGING, TweetsRepository } from '../../src/ingest/tweets.repository.js';
 import { encodeTweetsCopy } from '../../src/pipeline/encode.js';
 import type { DeletionRow, TweetRow } from '../../src/pipeline/pipeline.types.js';
 import { useTestDataSource } from '../support/medium-fixture.js';
@@ -110,6 +110,46 @@ describe('TweetsRepository (real PostgreSQL)', () => {
     const [{ deletions }] = await dataSource.query('SELECT count(*)::int AS deletions FROM tweet_deletions');
     expect(deletions).toBe(200);
     expect(count).toBe(0);
+  });
+
+  it('checks each staged id against tweet_deletions by its index, however many deletions are stored', async () => {
+    // The (node type, table) pairs of the plan PostgreSQL picks for a statement on a staged batch
+    // of 3,000 tweets, in a transaction that is rolled back.
+    const scans = async (statement: string): Promise<[string, string | undefined][]> => {
+      const runner = dataSource.createQueryRunner();
+      await runner.connect();
+      try {
+        await runner.query('BEGIN');
+        await runner.query(CREATE_STAGING);
+        await runner.query(
+          `INSERT INTO tweets_staging (id, created_at, text, hashtags, mentions, urls)
+           SELECT g, now(), repeat('x', 200), '{}', '{}', '{}' FROM generate_series(1, 3000) g`,
+        );
+        const [{ 'QUERY PLAN': plan }] = await runner.query(`EXPLAIN (FORMAT JSON) ${statement}`, ['1']);
+        const found: [string, string | undefined][] = [];
+        const walk = (node: { 'Node Type': string; 'Relation Name'?: string; Plans?: unknown[] }) => {
+          found.push([node['Node Type'], node['Relation Name']]);
+          for (const child of node.Plans ?? []) walk(child as typeof node);
+        };
+        walk(plan[0].Plan);
+        return found;
+      } finally {
+        await runner.query('ROLLBACK');
+        await runner.release();
+      }
+    };
+    // 60,000 stored deletions, counted by ANALYZE as autovacuum would.
+    await dataSource.query(
+      `INSERT INTO tweet_deletions (id, user_id, deleted_at, source_file_id)
+       SELECT 9000000000000000000 + g, 1, now(), 1 FROM generate_series(1, 60000) g`,
+    );
+    await dataSource.query('ANALYZE tweet_deletions');
+
+    // The same check without OFFSET 0: PostgreSQL reads the whole table for every batch.
+    expect(await scans(INSERT_FROM_STAGING.replace(' OFFSET 0', ''))).toContainEqual(['Seq Scan', 'tweet_deletions']);
+    const used = await scans(INSERT_FROM_STAGING);
+    expect(used).toContainEqual(['Index Only Scan', 'tweet_deletions']);
+    expect(used).not.toContainEqual(['Seq Scan', 'tweet_deletions']);
   });
 
   it('records rejected lines once per file and line, NUL characters removed', async () => {
