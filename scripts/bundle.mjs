@@ -137,8 +137,8 @@ const ENTRY = path.join(DIST, 'main.js');
 // Worker entry points, bundled in place (their path is what the pools load). Unbundled, the
 // pipeline's hot loops read the constants they import from other ES modules through module
 // bindings. One CPU profile each of a 40-file ingest with EXECUTOR=threads EXECUTOR_SIZE=1:
-// wantedKey + skipValue + readStringOrNone took 1.84 s in the unbundled worker, 1.42 s bundled
-// (and 1.08 s on the bundled main thread of an inline run).
+// wantedKey + skipValue + readStringOrNone took 1.84 s in the unbundled worker, 1.42 s bundled.
+// (Bundled, a worker parses as fast as the main thread: BENCHMARKS.md, sixth round.)
 const WORKER_ENTRIES = {
   'executor/parse.worker': path.join(DIST, 'executor', 'parse.worker.js'),
   'executor/process.worker': path.join(DIST, 'executor', 'process.worker.js'),
