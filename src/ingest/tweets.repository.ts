@@ -24,7 +24,7 @@ export interface WriteResult {
 
 const COLUMN_LIST = TWEET_COPY_COLUMNS.join(', ');
 
-/** The batch's tweets go here first (per connection; ON COMMIT DELETE ROWS empties it at each commit). */
+/** The batch's tweets go here first: a temporary table of the pooled connection (created by its first batch), emptied at every commit. */
 export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS tweets_staging (
   id bigint, created_at timestamptz, user_id bigint, user_screen_name text, text text, lang text,
   retweeted_id bigint, quoted_id bigint, in_reply_to_id bigint,
@@ -103,7 +103,6 @@ export class TweetsRepository {
 
   private async insertTweets(client: PoolClient, fileId: string, chunks: Uint8Array[]): Promise<number> {
     if (chunks.every((chunk) => chunk.byteLength === 0)) return 0;
-    // ON COMMIT DELETE ROWS empties it at each commit; created once per pooled connection.
     await client.query(CREATE_STAGING);
     const copy = client.query(copyFrom(`COPY tweets_staging (${COLUMN_LIST}) FROM STDIN`));
     await pipeline(Readable.from(chunks.filter((chunk) => chunk.byteLength > 0)), copy);
