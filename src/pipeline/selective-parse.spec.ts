@@ -50,6 +50,10 @@ const comparable = ({ tweetsCopy, deletions, rejected, counts }: ChunkResult) =>
   counts,
 });
 
+function pick(object: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => key in object).map((key) => [key, object[key]]));
+}
+
 function jsonParseAccepts(record: Buffer): boolean {
   try {
     JSON.parse(record.toString('utf8'));
@@ -195,6 +199,64 @@ describe('selective reader', () => {
     const escapes = ['\\\\', '\\t', '\\n', '\\r', '\\"', '\\u0000', '\\u005C', '\\u0009', '\\u000a', '\\u000D', '\\u0022'];
     const records = escapes.flatMap((escape) => [Buffer.from(tweetWith(`a${escape}b`, 'tag')), Buffer.from(tweetWith('t', `h${escape}`))]);
     for (const record of records) expect(selectiveParseRecord(record, 0, record.length), record.toString()).toBeDefined();
+    expect(comparable(processChunk(taskOf(records), 'selective'))).toEqual(comparable(processChunk(taskOf(records), 'json-parse')));
+  });
+
+  it('finds every quote, backslash and control character, at any offset, in keys and strings it skips four bytes at a time', () => {
+    // skipPlainWords tests four bytes at once: put each byte that must stop it (and bytes next
+    // to those in value) at every offset of a word, in a skipped key, a skipped string and a
+    // wanted one, with the record itself at every alignment.
+    const bytes = [...Array.from({ length: 0x21 }, (_, byte) => byte), 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xff];
+    const records: Buffer[] = [];
+    for (const byte of bytes) {
+      for (let offset = 0; offset < 9; offset++) {
+        const text = (inner: string) => Buffer.concat([Buffer.from(`abcdefgh${inner}`.slice(0, 8 + inner.length - offset)), Buffer.of(byte), Buffer.from('ijklmnop')]);
+        const pad = ' '.repeat(offset % 4);
+        const tweet = (key: Buffer, skipped: Buffer, wanted: Buffer) =>
+          Buffer.concat([
+            Buffer.from(`${pad}{"id_str":"1","created_at":"Wed Aug 27 13:08:45 +0000 2008","lang":"en","user":{"id_str":"2","screen_name":"al"},"`),
+            key,
+            Buffer.from('":"'),
+            skipped,
+            Buffer.from('","text":"'),
+            wanted,
+            Buffer.from('"}'),
+          ]);
+        records.push(tweet(text(''), Buffer.from('v'), Buffer.from('t')));
+        records.push(tweet(Buffer.from('source'), text('xy'), Buffer.from('t')));
+        records.push(tweet(Buffer.from('source'), Buffer.from('v'), text('z')));
+      }
+    }
+    let rejected = 0;
+    for (const record of records) {
+      const accepted = jsonParseAccepts(record);
+      if (!accepted) rejected++;
+      const value = selectiveParseRecord(record, 0, record.length);
+      if (!accepted) expect(value, record.toString('latin1')).toBeUndefined();
+    }
+    // Raw control characters, a lone quote and a lone backslash are invalid; the rest is not.
+    expect(rejected).toBeGreaterThan(records.length / 2);
+    expect(rejected).toBeLessThan(records.length);
+    expect(comparable(processChunk(taskOf(records), 'selective'))).toEqual(comparable(processChunk(taskOf(records), 'json-parse')));
+  });
+
+  it.each(['true', 'false', 'null'])('reads %s, and rejects every truncation and one-byte change of it, as JSON.parse does', (literal) => {
+    const variants = [literal];
+    for (let length = 0; length < literal.length; length++) variants.push(literal.slice(0, length));
+    for (let index = 0; index < literal.length; index++) {
+      for (const byte of ['x', literal[index]!.toUpperCase(), '"', ' ']) variants.push(literal.slice(0, index) + byte + literal.slice(index + 1));
+    }
+    variants.push(`${literal}e`, `${literal}1`);
+    const records = variants.flatMap((variant) => [
+      Buffer.from(`{"id_str":"1","possibly_sensitive":${variant},"text":"t"}`),
+      Buffer.from(`{"id_str":"1","lang":${variant}}`),
+      Buffer.from(`{"id_str":"1","text":"t","retweeted":${variant}`),
+    ]);
+    for (const record of records) {
+      const value = selectiveParseRecord(record, 0, record.length);
+      if (!jsonParseAccepts(record)) expect(value, record.toString()).toBeUndefined();
+      else expect(value, record.toString()).toEqual(pick(JSON.parse(record.toString()) as Record<string, unknown>, ['id_str', 'lang', 'text']));
+    }
     expect(comparable(processChunk(taskOf(records), 'selective'))).toEqual(comparable(processChunk(taskOf(records), 'json-parse')));
   });
 

@@ -106,6 +106,10 @@ const DIGIT_9 = 0x39;
 const LOWER_E = 0x65;
 const UPPER_E = 0x45;
 export const LOWER_U = 0x75;
+// The first four bytes of the literals as little-endian 32-bit words (DataView#getInt32).
+const TRUE_WORD = 0x65757274; // "true"
+const NULL_WORD = 0x6c6c756e; // "null"
+const FALS_WORD = 0x736c6166; // "fals", then "e"
 
 // Bytes that end the fast scan of a string's body: the quote, the backslash, control characters
 // (JSON.parse refuses them raw) and, to know whether a slice needs UTF-8 decoding, bytes >= 0x80
@@ -141,6 +145,8 @@ export const SYNTAX_ERROR = Object.freeze({ syntaxError: true });
 
 export class SelectiveReader {
   protected bytes: Buffer = Buffer.alloc(0);
+  // The same bytes, read four at a time (skipPlainWords).
+  protected words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   // The record's bytes as a one-byte string (one native copy per record): an ASCII string
   // without escapes is then a slice of it, built inside V8 instead of a native call per string
   // (Buffer#toString per string measured ~90 ns each, a quarter of this reader's time).
@@ -153,7 +159,7 @@ export class SelectiveReader {
   private stack = new Uint8Array(256);
 
   read(bytes: Buffer, start: number, end: number): JsonObject | undefined {
-    this.bytes = bytes;
+    this.setBytes(bytes);
     this.position = start;
     this.end = end;
     this.latin1 = bytes.toString('latin1', start, end);
@@ -168,6 +174,38 @@ export class SelectiveReader {
       if (error === SYNTAX_ERROR) return undefined;
       throw error;
     }
+  }
+
+  /** The record's buffer (a chunk task's bytes: many records share one). */
+  protected setBytes(bytes: Buffer): void {
+    if (this.bytes === bytes) return;
+    this.bytes = bytes;
+    this.words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /**
+   * From `position` inside a string's body, skips whole 4-byte words that hold no quote, no
+   * backslash and no control character; returns where the byte-by-byte scan must go on. The
+   * scans below then look at each byte only near the end of a string or an escape. Measured
+   * with bench/parse-cost.ts over 20 corpus files (bundled by esbuild; old and new run at the
+   * same time, 6 pairs, medians), together with the word comparison of literals below: 829 ms
+   * before, 776 ms after. Stopping at bytes >= 0x80 as well, for the strings the reader keeps
+   * (readStringOrNone), was 2-3% slower: those strings are short.
+   */
+  protected skipPlainWords(position: number, end: number): number {
+    const words = this.words;
+    while (position + 4 <= end) {
+      const word = words.getInt32(position, true);
+      const quote = word ^ 0x22222222;
+      const backslash = word ^ 0x5c5c5c5c;
+      // Per byte: (x - 1) & ~x has the high bit set where x is 0, (x - 0x20) & ~x where x < 0x20
+      // (exact for the question "is there any"; which byte it is, the byte loop finds out).
+      const stops =
+        ((quote - 0x01010101) & ~quote) | ((backslash - 0x01010101) & ~backslash) | ((word - 0x20202020) & ~word);
+      if ((stops & 0x80808080) !== 0) break;
+      position += 4;
+    }
+    return position;
   }
 
   protected skipWhitespace(): void {
@@ -297,7 +335,7 @@ export class SelectiveReader {
   protected scanPlainString(start: number): number {
     const bytes = this.bytes;
     const end = this.end;
-    let position = start;
+    let position = this.skipPlainWords(start, end);
     while (position < end) {
       const byte = bytes[position];
       if (STRING_STOP[byte] === 1) break;
@@ -377,6 +415,7 @@ export class SelectiveReader {
     const end = this.end;
     position++; // opening quote
     for (;;) {
+      position = this.skipPlainWords(position, end);
       let byte = 0;
       while (position < end) {
         byte = bytes[position];
@@ -397,9 +436,9 @@ export class SelectiveReader {
     const escape = bytes[position];
     if (escape === LOWER_U) {
       if (position + 4 >= this.end) throw SYNTAX_ERROR;
-      for (let index = 1; index <= 4; index++) {
-        if (HEX_VALUE[bytes[position + index]] < 0) throw SYNTAX_ERROR;
-      }
+      // HEX_VALUE is -1 for a non-digit: one test for the four.
+      const digits = HEX_VALUE[bytes[position + 1]] | HEX_VALUE[bytes[position + 2]] | HEX_VALUE[bytes[position + 3]] | HEX_VALUE[bytes[position + 4]];
+      if (digits < 0) throw SYNTAX_ERROR;
       return position + 5;
     }
     if (SIMPLE_ESCAPES[escape] === undefined) throw SYNTAX_ERROR;
@@ -411,24 +450,24 @@ export class SelectiveReader {
     const bytes = this.bytes;
     const start = this.position;
     const byte = bytes[start];
-    if (byte === 0x74) return this.readLiteral('true', true);
-    if (byte === 0x66) return this.readLiteral('false', false);
-    if (byte === 0x6e) return this.readLiteral('null', null);
+    if (byte === 0x74 || byte === 0x66 || byte === 0x6e) {
+      this.position = this.skipLiteral(start);
+      return byte === 0x6e ? null : byte === 0x74;
+    }
     this.position = this.skipNumber(start);
     return Number(this.latin1.slice(start - this.latin1Start, this.position - this.latin1Start));
   }
 
-  private readLiteral<T>(literal: string, value: T): T {
-    this.position = this.skipLiteral(this.position, literal);
-    return value;
-  }
-
-  private skipLiteral(position: number, literal: string): number {
-    if (position + literal.length > this.end) throw SYNTAX_ERROR;
-    for (let index = 0; index < literal.length; index++) {
-      if (this.bytes[position + index] !== literal.charCodeAt(index)) throw SYNTAX_ERROR;
-    }
-    return position + literal.length;
+  /**
+   * `true`, `false` or `null` at `position` (whose first byte is t, f or n); returns the
+   * position after it. One comparison of the first four bytes as a word.
+   */
+  private skipLiteral(position: number): number {
+    if (position + 4 > this.end) throw SYNTAX_ERROR;
+    const word = this.words.getInt32(position, true);
+    if (word === TRUE_WORD || word === NULL_WORD) return position + 4;
+    if (word !== FALS_WORD || position + 5 > this.end || this.bytes[position + 4] !== LOWER_E) throw SYNTAX_ERROR;
+    return position + 5;
   }
 
   /** -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? ; returns the position after it. */
@@ -492,12 +531,8 @@ export class SelectiveReader {
           if (byte === OPEN_BRACE) position = this.skipKeyAndColon(position);
           continue;
         }
-      } else if (byte === 0x74) {
-        position = this.skipLiteral(position, 'true');
-      } else if (byte === 0x66) {
-        position = this.skipLiteral(position, 'false');
-      } else if (byte === 0x6e) {
-        position = this.skipLiteral(position, 'null');
+      } else if (byte === 0x74 || byte === 0x66 || byte === 0x6e) {
+        position = this.skipLiteral(position);
       } else {
         position = this.skipNumber(position);
       }

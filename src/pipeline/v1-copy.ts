@@ -150,7 +150,7 @@ class V1CopyReader extends SelectiveReader {
 
   /** Writes the record's rows; returns how many, or 0 when the general path must take it. */
   write(bytes: Buffer, start: number, end: number, writer: TweetCopyWriter): number {
-    this.bytes = bytes;
+    this.setBytes(bytes);
     this.position = start;
     this.end = end;
     this.spans = 0;
