@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,8 @@ import { GNU_TIME, type Measurement, measureCommand, median } from './measure.js
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MAIN_JS = path.join(ROOT, 'dist', 'main.js');
+// In the first line scripts/bundle.mjs writes into every bundled file (its BANNER).
+const BUNDLE_MARK = '__bundleCreateRequire';
 const PYTHON_BASELINE = path.join(ROOT, 'bench', 'baseline', 'ingest.py');
 const PARSE_ONLY_SOURCE = path.join(ROOT, 'bench', 'parse-only.ts');
 // The ceiling runs compiled, like the service: under tsx each of its processes paid ~0.3 s of
@@ -370,6 +372,12 @@ function sumFiles(corpus: CachedCorpus, count: number): { tweetRecords: number; 
 async function main(): Promise<void> {
   const options = parseOptions();
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build first`);
+  // A build that stopped before scripts/bundle.mjs (a type error, say) leaves tsc's unbundled
+  // output in dist/. It runs, but starts and parses slower (see scripts/bundle.mjs): measuring
+  // it would blame the code for the build (it happened once, seventh round in BENCHMARKS.md).
+  if (!readFileSync(MAIN_JS, 'utf8').includes(BUNDLE_MARK)) {
+    throw new Error(`${MAIN_JS} is not bundled (did npm run build fail?): run npm run build first`);
+  }
   if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} (GNU time) is needed to measure CPU time and peak RSS`);
   const withPython = options.python && pythonHasPsycopg2();
   if (options.python && !withPython) {
