@@ -202,10 +202,11 @@ describe('executors', () => {
     await vi.waitFor(() => expect(executor.stats()).toMatchObject({ busy: 1, queued: 1 }));
     controller.abort(reason);
     await expect(second).rejects.toBe(reason);
-    expect(executor.stats()).toMatchObject({ busy: 1, queued: 0, failed: 0 });
+    // Withdrawn from the queue: neither completed nor failed.
+    expect(executor.stats()).toMatchObject({ busy: 1, queued: 0, completed: 0, failed: 0 });
     releaseFirst();
     expect(await first).toBeGreaterThan(0);
-    expect(executor.stats()).toMatchObject({ busy: 0, failed: 0 });
+    expect(executor.stats()).toMatchObject({ busy: 0, completed: 1, failed: 0 });
   });
 
   it('a thread worker reads the file only as fast as its pieces are taken', async () => {

@@ -75,6 +75,9 @@ export class WorkerFailedError extends Error {
 }
 
 /** Counts tasks in flight, done and failed; shared by the three implementations. */
+/** What a tracked task returns when it was taken out of the queue before it ran. */
+export const WITHDRAWN = Symbol('withdrawn');
+
 export class TaskCounter {
   private inFlight = 0;
   private completed = 0;
@@ -85,11 +88,15 @@ export class TaskCounter {
     private readonly size: number,
   ) {}
 
+  /**
+   * Runs one task, counted busy or queued while it runs, then completed or failed. A task that
+   * `work` reports WITHDRAWN (given up before any worker took it) counts as neither.
+   */
   async track<T>(work: () => Promise<T>): Promise<T> {
     this.inFlight += 1;
     try {
       const result = await work();
-      this.completed += 1;
+      if (result !== WITHDRAWN) this.completed += 1;
       return result;
     } catch (error) {
       this.failed += 1;

@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { CorruptFileError } from '../pipeline/pipeline.errors.js';
 import type { ParsedPiece, ParseFileOptions } from '../pipeline/parse-file.js';
 import { DIST_DIR } from '../project-paths.js';
-import { TaskCounter, WorkerFailedError, type Executor, type ExecutorStats } from './executor.js';
+import { TaskCounter, WITHDRAWN, WorkerFailedError, type Executor, type ExecutorStats } from './executor.js';
 import type { FileTask, MainMessage, WorkerMessage } from './file-channel.js';
 
 export const THREAD_WORKER_FILE = path.join(DIST_DIR, 'executor', 'parse.worker.js');
@@ -56,6 +56,7 @@ export class ThreadPoolExecutor implements Executor {
         await this.pool.run(task, { transferList: [workerPort], signal: dequeue.signal });
       } catch (error) {
         if (!dequeue.signal.aborted) throw error;
+        return WITHDRAWN;
       }
     });
     finished.catch((error: unknown) => conversation.fail(error));
