@@ -74,10 +74,10 @@ export class WorkerFailedError extends Error {
   }
 }
 
-/** Counts tasks in flight, done and failed; shared by the three implementations. */
 /** What a tracked task returns when it was taken out of the queue before it ran. */
 export const WITHDRAWN = Symbol('withdrawn');
 
+/** Counts tasks in flight, done and failed; shared by the three implementations. */
 export class TaskCounter {
   private inFlight = 0;
   private completed = 0;
