@@ -60,7 +60,11 @@ export const environmentSchema = z.object({
   WATCH_LOCAL_FOLDER: booleanString.default(true),
   EXECUTOR: z.enum(['threads', 'processes', 'inline'], { message: 'expected threads, processes or inline' }).default(DEFAULT_EXECUTOR),
   EXECUTOR_SIZE: integer(1, 256).default(DEFAULT_EXECUTOR_SIZE),
-  // Unset: 2, or EXECUTOR_SIZE + 1 with EXECUTOR=threads (see parseEnvironment).
+  // Unset: 2, or EXECUTOR_SIZE + 1 with EXECUTOR=threads (see parseEnvironment). 2 for the
+  // inline default on 2 cores: one file is parsed while the other's batch is written. 40-file
+  // corpus, 5 interleaved runs, median wall (BENCHMARKS.md, eighth round): 1 file 2.70 s against
+  // 2.15 s for 2; then 2 / 3 / 4 files 2.25 / 2.26 / 2.27 s (peak RSS 178 / 182 / 203 MB): both
+  // cores are already busy.
   CONCURRENT_FILES: integer(1, 256).default(2),
   // 256 KiB measured best for the default inline executor (40-file corpus, 5 interleaved runs,
   // median wall): 64 KiB 3.60 s, 128 KiB 3.61 s, 256 KiB 3.47 s, 512 KiB 3.54 s, 1 MiB 3.76 s,
