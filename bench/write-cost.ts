@@ -31,12 +31,8 @@ const { values, positionals } = parseArgs({
 const files = corpusFiles(positionals[0] ?? DEFAULT_CORPUS_FOLDER, Number(values.files));
 const rounds = Math.max(1, Number(values.rounds));
 
-interface FileBatch {
-  tweetsCopy: Uint8Array[];
-  deletions: WriteBatch['deletions'];
-  rejected: WriteBatch['rejected'];
-  tweets: number;
-}
+/** A file's WriteBatch before its ledger row exists, with its tweet count. */
+type FileBatch = Omit<WriteBatch, 'fileId'> & { tweets: number };
 
 /** One file's batch, gathered as FileProcessor's BatchWriter gathers it. */
 function batchOf(file: string): FileBatch {
@@ -122,8 +118,8 @@ async function main(): Promise<void> {
   const cpus = results.flatMap((result) => (result.backendCpuMs === undefined ? [] : [result.backendCpuMs]));
   const cpu = cpus.length === results.length ? `${median(cpus).toFixed(0)} ms (${(median(cpus) * 1000 / rows).toFixed(2)} µs per tweet row)` : 'n/a (PostgreSQL is not on this machine)';
   process.stdout.write(`median: backend CPU ${cpu}, wall ${median(results.map((result) => result.wallMs)).toFixed(0)} ms\n`);
-  const differing = results.filter((result) => result.tweetRows !== results[0]!.tweetRows || result.deletionRows !== results[0]!.deletionRows);
-  if (differing.length > 0) throw new Error('the rounds wrote different rows: the write path is not deterministic');
+  const differing = results.some((result) => result.tweetRows !== results[0]!.tweetRows || result.deletionRows !== results[0]!.deletionRows);
+  if (differing) throw new Error('the rounds wrote different rows: the write path is not deterministic');
 }
 
 await main();
