@@ -273,6 +273,8 @@ interface Row {
   mbPerS: number;
   cpuS: number;
   machineCpuS: number;
+  // Machine CPU ÷ (wall × cores): how busy the run kept the machine's cores, on average.
+  coresBusy: number;
   peakRssMb: number;
   vsPython: number | undefined;
   ofCeiling: number | undefined;
@@ -285,16 +287,19 @@ function summarise(contenders: Contender[], records: RunRecord[], corpus: { twee
   const ceiling = contenders.find((contender) => contender.kind === 'parse-only')!;
   const pythonWall = python ? wallOf(python.name) : undefined;
   const ceilingWall = wallOf(ceiling.name);
+  const cores = availableParallelism();
   return contenders.map((contender) => {
     const runs = records.filter((record) => record.contender === contender.name);
     const wallMs = median(runs.map((run) => run.measurement.wallMs));
+    const machineCpuMs = median(runs.map((run) => run.measurement.machineCpuMs));
     return {
       contender: contender.name,
       wallS: wallMs / 1000,
       tweetsPerS: corpus.tweetRecords / (wallMs / 1000),
       mbPerS: corpus.bytes / 1e6 / (wallMs / 1000),
       cpuS: median(runs.map((run) => run.measurement.cpuMs)) / 1000,
-      machineCpuS: median(runs.map((run) => run.measurement.machineCpuMs)) / 1000,
+      machineCpuS: machineCpuMs / 1000,
+      coresBusy: machineCpuMs / (wallMs * cores),
       peakRssMb: median(runs.map((run) => run.measurement.peakRssMb)),
       vsPython: pythonWall === undefined ? undefined : pythonWall / wallMs,
       ofCeiling: contender.kind === 'node' ? ceilingWall / wallMs : undefined,
@@ -305,16 +310,33 @@ function summarise(contenders: Contender[], records: RunRecord[], corpus: { twee
 
 function markdownTable(rows: Row[]): string {
   const header =
-    '| contender | wall s | tweets/s | MB/s JSON | CPU s | machine CPU s | peak RSS MB | × Python | % of ceiling | runs |\n' +
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+    '| contender | wall s | tweets/s | MB/s JSON | CPU s | machine CPU s | cores busy | peak RSS MB | × Python | % of ceiling | runs |\n' +
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
   const lines = rows.map(
     (row) =>
       `| ${row.contender} | ${row.wallS.toFixed(2)} | ${Math.round(row.tweetsPerS)} | ${row.mbPerS.toFixed(1)} | ` +
-      `${row.cpuS.toFixed(2)} | ${row.machineCpuS.toFixed(2)} | ${row.peakRssMb.toFixed(0)} | ` +
+      `${row.cpuS.toFixed(2)} | ${row.machineCpuS.toFixed(2)} | ${(row.coresBusy * 100).toFixed(0)}% | ${row.peakRssMb.toFixed(0)} | ` +
       `${row.vsPython === undefined ? '–' : `${row.vsPython.toFixed(2)}×`} | ` +
       `${row.ofCeiling === undefined ? '–' : `${(row.ofCeiling * 100).toFixed(0)}%`} | ${row.runs} |`,
   );
   return [header, ...lines].join('\n');
+}
+
+/**
+ * What the 75%-of-the-ceiling target (issue 6) asks of the default's use of the machine. A run
+ * cannot take less wall time than its machine CPU (PostgreSQL's included) spread over every
+ * core; to finish within the ceiling's wall ÷ 0.75 with the CPU it spends, the default would
+ * need its cores busy this share of the run, process start included.
+ */
+function ceilingBudgetLine(defaultRow: Row, ceilingRow: Row, cores: number): string {
+  const targetWallS = ceilingRow.wallS / 0.75;
+  const fastestWallS = defaultRow.machineCpuS / cores;
+  return (
+    `CPU budget: 75% of the ceiling is ${targetWallS.toFixed(2)} s; the default's ${defaultRow.machineCpuS.toFixed(2)} s of machine CPU ` +
+    `take ${fastestWallS.toFixed(2)} s even on ${cores} cores busy all the time, so it would need them ` +
+    `${((100 * fastestWallS) / targetWallS).toFixed(0)}% busy (it kept them ${(100 * defaultRow.coresBusy).toFixed(0)}% busy; ` +
+    `the ceiling ${(100 * ceilingRow.coresBusy).toFixed(0)}%)`
+  );
 }
 
 /** Every database-writing contender must leave the same rows: the manifest's ids, and one row digest. */
@@ -405,6 +427,9 @@ async function main(): Promise<void> {
     print();
     print(markdownTable(rows));
     print();
+    const defaultRow = rows[contenders.findIndex((contender) => contender.isDefault)]!;
+    const ceilingRow = rows[contenders.findIndex((contender) => contender.kind === 'parse-only')]!;
+    print(ceilingBudgetLine(defaultRow, ceilingRow, availableParallelism()));
     for (const line of checkAgreement(records, corpus, options.files)) print(line);
     result.throughput = { rows, records };
   }

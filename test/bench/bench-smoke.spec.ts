@@ -37,13 +37,15 @@ describe('npm run bench -- --smoke', () => {
   let stderr = '';
   let writers: BenchRecord[] = [];
   let scale: { multiple: number; files: number; tweetRows: number[] }[] = [];
+  let rows: { contender: string; coresBusy: number }[] = [];
   beforeAll(async () => {
     const jsonFile = path.join(outDir, 'smoke.json');
     ({ stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--json', jsonFile], {
       cwd: PROJECT_ROOT,
       maxBuffer: 16 * 1024 * 1024,
     }));
-    const results = JSON.parse(readFileSync(jsonFile, 'utf8')) as { throughput: { records: BenchRecord[] }; scale: typeof scale };
+    const results = JSON.parse(readFileSync(jsonFile, 'utf8')) as { throughput: { records: BenchRecord[]; rows: typeof rows }; scale: typeof scale };
+    rows = results.throughput.rows;
     writers = results.throughput.records.filter((record) => record.tweetIdsSha256 !== undefined);
     scale = results.scale;
   }, 180_000);
@@ -66,6 +68,17 @@ describe('npm run bench -- --smoke', () => {
       expect(record.rowsDigest, record.contender).toBe(node!.rowsDigest);
     }
     if (!withPython) expect(stderr).toContain('the Python reference is NOT measured');
+  });
+
+  it("prints how busy each contender kept the cores, and what 75% of the ceiling would ask of the default's", () => {
+    expect(stdout).toMatch(/^\| contender \| wall s \|.*\| machine CPU s \| cores busy \|/m);
+    for (const row of rows) {
+      expect(row.coresBusy, row.contender).toBeGreaterThan(0);
+      expect(row.coresBusy, row.contender).toBeLessThan(1.5);
+    }
+    expect(stdout).toMatch(
+      /^CPU budget: 75% of the ceiling is \d+\.\d\d s; the default's \d+\.\d\d s of machine CPU take \d+\.\d\d s even on \d+ cores busy all the time, so it would need them \d+% busy \(it kept them \d+% busy; the ceiling \d+%\)$/m,
+    );
   });
 
   it.skipIf(!withPython)('runs the Python reference, which writes exactly the rows the service writes', () => {
