@@ -1,15 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_LINE_BYTES } from '../src/config/pipeline-defaults.js';
+import { GUNZIP_CHUNK_BYTES } from '../src/pipeline/decode.js';
 import type { ChunkTask } from '../src/pipeline/pipeline.types.js';
 import { RecordSplitter } from '../src/pipeline/split.js';
 
 // What the A/B scripts (parse-cost.ts, write-cost.ts) feed the service's code: a corpus file
 // decompressed and split into the service's chunk tasks, as FileProcessor's pipeline would.
-
-const CHUNK_BYTES = 256 * 1024; // the service's CHUNK_BYTES default
-const MAX_RECORD_BYTES = 32 * 1024 * 1024; // the service's MAX_LINE_BYTES default
-const FEED_BYTES = 1024 * 1024; // what gunzip hands the splitter at a time (src/pipeline/decode.ts)
 
 /** The benchmark corpus (`npm run bench` generates it once). */
 export const DEFAULT_CORPUS_FOLDER = path.join(import.meta.dirname, '.corpus', 'v1-files40-tweets2500-seed1', 'files');
@@ -30,8 +28,11 @@ export function tasksOfFile(file: string): ChunkTask[] {
     for (const task of output.tasks) tasks.push({ ...task, bytes: Uint8Array.from(task.bytes) });
   };
   const data = gunzipSync(readFileSync(file));
-  const splitter = new RecordSplitter({ chunkBytes: CHUNK_BYTES, maxRecordBytes: MAX_RECORD_BYTES });
-  for (let offset = 0; offset < data.length; offset += FEED_BYTES) keep(splitter.push(data.subarray(offset, offset + FEED_BYTES)));
+  const splitter = new RecordSplitter({ chunkBytes: DEFAULT_CHUNK_BYTES, maxRecordBytes: DEFAULT_MAX_LINE_BYTES });
+  // Fed as gunzip feeds the service's splitter: GUNZIP_CHUNK_BYTES at a time.
+  for (let offset = 0; offset < data.length; offset += GUNZIP_CHUNK_BYTES) {
+    keep(splitter.push(data.subarray(offset, offset + GUNZIP_CHUNK_BYTES)));
+  }
   keep(splitter.end());
   return tasks;
 }

@@ -5,6 +5,7 @@ import { createReadStream, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_LINE_BYTES } from '../src/config/pipeline-defaults.js';
 import { createDecodedStream } from '../src/pipeline/decode.js';
 import { processChunk } from '../src/pipeline/process-chunk.js';
 import { RecordSplitter } from '../src/pipeline/split.js';
@@ -15,9 +16,6 @@ import { RecordSplitter } from '../src/pipeline/split.js';
 //   node --import tsx bench/parse-only.ts FOLDER [--workers N]      (prints one JSON line of counts)
 // The benchmark runner compiles it first (esbuild, into bench/.build/parse-only.mjs) and runs that,
 // so the ceiling, like the service, starts without loading TypeScript.
-
-const CHUNK_BYTES = 256 * 1024; // the service's CHUNK_BYTES default
-const MAX_RECORD_BYTES = 32 * 1024 * 1024; // the service's MAX_LINE_BYTES default
 
 interface Counts {
   records: number;
@@ -30,7 +28,7 @@ interface Counts {
 async function parseFiles(files: string[]): Promise<Counts> {
   const counts: Counts = { records: 0, tweets: 0, deletes: 0, rejected: 0, copyBytes: 0 };
   for (const file of files) {
-    const splitter = new RecordSplitter({ chunkBytes: CHUNK_BYTES, maxRecordBytes: MAX_RECORD_BYTES });
+    const splitter = new RecordSplitter({ chunkBytes: DEFAULT_CHUNK_BYTES, maxRecordBytes: DEFAULT_MAX_LINE_BYTES });
     const consume = (tasks: ReturnType<RecordSplitter['push']>) => {
       counts.rejected += tasks.rejected.length;
       for (const task of tasks.tasks) {

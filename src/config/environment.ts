@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_LINE_BYTES } from './pipeline-defaults.js';
 
 // The one schema for the service's environment. Every variable the service reads is here,
 // with its default and description; `ENVIRONMENT_VARIABLES` lists them for the Helm chart's
@@ -66,12 +67,9 @@ export const environmentSchema = z.object({
   // 2.15 s for 2; then 2 / 3 / 4 files 2.25 / 2.26 / 2.27 s (peak RSS 178 / 182 / 203 MB): both
   // cores are already busy.
   CONCURRENT_FILES: integer(1, 256).default(2),
-  // 256 KiB measured best for the default inline executor (40-file corpus, 5 interleaved runs,
-  // median wall): 64 KiB 3.60 s, 128 KiB 3.61 s, 256 KiB 3.47 s, 512 KiB 3.54 s, 1 MiB 3.76 s,
-  // 4 MiB 4.50 s (smaller tasks hand the event loop back to gunzip and the writes more often);
-  // the same for a worker thread (4.02 s at 1 MiB, 4.08 s at 256 KiB).
-  CHUNK_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(256 * 1024),
-  MAX_LINE_BYTES: integer(1024, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  // The two defaults, and the measurement behind CHUNK_BYTES': pipeline-defaults.ts.
+  CHUNK_BYTES: integer(64 * 1024, 256 * 1024 * 1024).default(DEFAULT_CHUNK_BYTES),
+  MAX_LINE_BYTES: integer(1024, 1024 * 1024 * 1024).default(DEFAULT_MAX_LINE_BYTES),
   MAX_ATTEMPTS: integer(1, 100).default(5),
   LEASE_MS: integer(1000, 3_600_000).default(60_000),
   POLL_INTERVAL_MS: integer(50, 600_000).default(1000),

@@ -9,7 +9,7 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 // Each output piece is a round trip to libuv's thread pool. Gunzip + split of a generated
 // 52 MB file read in 64 KiB pieces (Node 20, 2 cores): 16 KiB pieces (zlib's default)
 // ~60 MB/s, 64 KiB ~140 MB/s, 256 KiB ~285 MB/s, 1 MiB ~295 MB/s decompressed.
-const GUNZIP_CHUNK_BYTES = 1024 * 1024;
+export const GUNZIP_CHUNK_BYTES = 1024 * 1024;
 
 /** True when the bytes start with the gzip magic number (1f 8b). */
 export function isGzip(bytes: Uint8Array): boolean {
