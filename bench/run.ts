@@ -469,10 +469,17 @@ async function main(): Promise<void> {
     // of one size in a row: these VMs' speed drifts over minutes (by 10-40% on the machines
     // measured so far, BENCHMARKS.md), and a drift must fall on every size alike, not on the 16×
     // rounds alone.
+    //
+    // The 1× run also follows each larger one, so it runs once per size in every round (3 times,
+    // 9 runs in all by default). Its median is the denominator of both ratios, and as the
+    // shortest run it is the one a burst of a few seconds moves most: in the tenth session's two
+    // runs the 1× rounds spread by 47% and 30%, the 16× rounds by 18% and 25% (BENCHMARKS.md).
+    // Each extra 1× run costs 1/21 of a round.
     const records = new Map<number, RunRecord[]>(multiples.map((multiple) => [multiple, []]));
     for (let round = 0; round < options.scaleRounds; round++) {
       const order = multiples.map((_, index) => multiples[(index + round) % multiples.length]!);
-      for (const multiple of order) {
+      const sequence = order.flatMap((multiple) => (multiple === 1 ? [1] : [multiple, 1]));
+      for (const multiple of sequence) {
         const label = `scale ${multiple}× round ${round + 1}/${options.scaleRounds}`;
         records.get(multiple)!.push(...(await runRounds([defaultContender], folders.get(multiple)!, 1, label)));
       }
@@ -491,7 +498,10 @@ async function main(): Promise<void> {
     });
     const base = scaleRows[0]!;
     print();
-    print(`## Scale: ${options.scaleBaseFiles} × k files of ${options.tweetsPerFile} tweets, default configuration, medians of ${options.scaleRounds}`);
+    print(
+      `## Scale: ${options.scaleBaseFiles} × k files of ${options.tweetsPerFile} tweets, default configuration, ` +
+        `medians of ${options.scaleRounds} rounds (1×: ${records.get(1)!.length} runs)`,
+    );
     print();
     // The cost of each added file (wall time between two sizes ÷ files added) separates the
     // per-file cost, which must stay flat, from the fixed cost of a run (start, the last file
