@@ -14,9 +14,12 @@ export interface Measurement {
   wallMs: number;
   cpuMs: number; // user + system of the contender's processes
   peakRssMb: number;
-  // Busy CPU time of the whole machine during the run (all processes: PostgreSQL, other users):
-  // with cpuMs it shows how much the database and the rest of the machine took.
+  // Busy CPU time of the whole machine during the run (all processes: PostgreSQL, other users),
+  // steal excluded: with cpuMs it shows how much the database and the rest of the machine took.
   machineCpuMs: number;
+  // Steal: time the virtual machine's cores were ready to run but the hypervisor ran someone
+  // else. Not CPU anything here spent, but core time the run did not have.
+  stealMs: number;
   loadBefore: number;
   stdout: string;
   stderr: string;
@@ -35,7 +38,7 @@ export async function measureCommand(
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): Promise<Measurement> {
   const loadBefore = loadavg()[0];
-  const machineBefore = machineBusyMs();
+  const machineBefore = machineCpuTimes();
   const started = performance.now();
   const child = spawn(GNU_TIME, ['-f', `${TIME_MARKER} %e %U %S %M`, command, ...args], {
     cwd: options.cwd,
@@ -51,7 +54,7 @@ export async function measureCommand(
     child.on('close', resolve);
   });
   const wallMs = performance.now() - started;
-  const machineCpuMs = machineBusyMs() - machineBefore;
+  const machineAfter = machineCpuTimes();
   const timeLine = stderr.split('\n').find((line) => line.startsWith(TIME_MARKER));
   if (code !== 0 || timeLine === undefined) {
     throw new ContenderFailedError(`${command} ${args.join(' ')}`, code, stderr + stdout);
@@ -61,22 +64,30 @@ export async function measureCommand(
     wallMs,
     cpuMs: (Number(user) + Number(system)) * 1000,
     peakRssMb: Number(maxRssKb) / 1024,
-    machineCpuMs,
+    machineCpuMs: machineAfter.busyMs - machineBefore.busyMs,
+    stealMs: machineAfter.stealMs - machineBefore.stealMs,
     loadBefore,
     stdout,
     stderr: stderr.replace(timeLine, '').trim(),
   };
 }
 
-/** Milliseconds of non-idle CPU time of the whole machine since boot (/proc/stat). */
-export function machineBusyMs(): number {
-  const cpuLine = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  const [, ...fields] = cpuLine.trim().split(/\s+/);
-  const ticks = fields.map(Number);
+/** The whole machine's CPU time since boot, in milliseconds: busy (steal excluded) and stolen. */
+export function machineCpuTimes(): { busyMs: number; stealMs: number } {
+  return parseProcStatCpuLine(readFileSync('/proc/stat', 'utf8').split('\n')[0]!);
+}
+
+/** The "cpu" line of /proc/stat (USER_HZ ticks since boot) as milliseconds of busy and stolen time. */
+export function parseProcStatCpuLine(cpuLine: string): { busyMs: number; stealMs: number } {
+  const [label, ...fields] = cpuLine.trim().split(/\s+/);
   // user nice system idle iowait irq softirq steal guest guest_nice; guests are inside user.
-  const busy = ticks[0]! + ticks[1]! + ticks[2]! + ticks[5]! + ticks[6]! + ticks[7]!;
-  const clockTicksPerSecond = 100; // USER_HZ, 100 on every Linux architecture Node runs on
-  return (busy / clockTicksPerSecond) * 1000;
+  const ticks = fields.map(Number);
+  if (label !== 'cpu' || ticks.length < 8 || ticks.some((tick) => !Number.isFinite(tick))) {
+    throw new Error(`unexpected /proc/stat line: ${cpuLine}`);
+  }
+  const [user, nice, system, , , irq, softirq, steal] = ticks as [number, number, number, number, number, number, number, number];
+  const msPerTick = 1000 / 100; // USER_HZ, 100 on every Linux architecture Node runs on
+  return { busyMs: (user + nice + system + irq + softirq) * msPerTick, stealMs: steal * msPerTick };
 }
 
 export function median(values: readonly number[]): number {
