@@ -12,6 +12,7 @@ import { createTestDatabase, type TestDatabase } from '../test/support/database.
 import { DEBIAN_PYTHON, pythonHasPsycopg2 } from './baseline/python.js';
 import { type CachedCorpus, cachedCorpus, corpusSubset } from './corpus-cache.js';
 import { GNU_TIME, type Measurement, measureCommand, median } from './measure.js';
+import { memoryVerdict, scaleTargetsLine, TARGETS, throughputTargetsLine } from './targets.js';
 
 // The throughput benchmark (issue 6): one command, every contender on the same corpus and the
 // same PostgreSQL, rounds in rotated order, medians. See BENCHMARKS.md.
@@ -326,9 +327,6 @@ function markdownTable(rows: Row[]): string {
   return [header, ...lines].join('\n');
 }
 
-// Issue 6: the default end to end at ≥ 75% of the parse-only ceiling's speed.
-const TARGET_SHARE_OF_CEILING = 0.75;
-
 /**
  * What the 75%-of-the-ceiling target (issue 6) asks of the default's use of the machine. A run
  * cannot take less wall time than its machine CPU (PostgreSQL's included, steal excluded) spread
@@ -337,7 +335,7 @@ const TARGET_SHARE_OF_CEILING = 0.75;
  * those cores busy this share of the run, process start included.
  */
 function ceilingBudgetLine(defaultRow: Row, ceilingRow: Row, cores: number): string {
-  const targetWallS = ceilingRow.wallS / TARGET_SHARE_OF_CEILING;
+  const targetWallS = ceilingRow.wallS / TARGETS.shareOfCeiling;
   const stolenCores = defaultRow.stealS / defaultRow.wallS;
   const fastestWallS = defaultRow.machineCpuS / (cores - stolenCores);
   return (
@@ -438,6 +436,8 @@ async function main(): Promise<void> {
     print();
     const defaultRow = rows[contenders.findIndex((contender) => contender.isDefault)]!;
     const ceilingRow = rows[contenders.findIndex((contender) => contender.kind === 'parse-only')]!;
+    const pythonRow = rows[contenders.findIndex((contender) => contender.kind === 'python')];
+    print(throughputTargetsLine(defaultRow.wallS, ceilingRow.wallS, pythonRow?.wallS));
     print(ceilingBudgetLine(defaultRow, ceilingRow, availableParallelism()));
     for (const line of checkAgreement(records, corpus, options.files)) print(line);
     result.throughput = { rows, records };
@@ -459,7 +459,8 @@ async function main(): Promise<void> {
       print(
         `${run.contender}: peak RSS ${run.measurement.peakRssMb.toFixed(0)} MB; wall ${(run.measurement.wallMs / 1000).toFixed(1)} s ` +
           `(${(bigTotals.bytes / 1e6 / (run.measurement.wallMs / 1000)).toFixed(1)} MB/s); ${run.tweetRows} rows; ` +
-          `ids ${run.tweetIdsSha256 === big.manifest.expected.tweetIdsSha256 ? 'equal to' : 'DIFFERENT FROM'} the manifest's`,
+          `ids ${run.tweetIdsSha256 === big.manifest.expected.tweetIdsSha256 ? 'equal to' : 'DIFFERENT FROM'} the manifest's; ` +
+          memoryVerdict(run.measurement.peakRssMb),
       );
     }
     result.memory = { records: memoryRecords, bytes: bigTotals.bytes };
@@ -526,6 +527,7 @@ async function main(): Promise<void> {
     const slope = (last.wallS - base.wallS) / (last.files - base.files);
     print();
     print(`linear fit through 1× and ${last.multiple}×: wall ≈ ${(base.wallS - slope * base.files).toFixed(2)} s + ${slope.toFixed(4)} s × files`);
+    print(scaleTargetsLine(last.multiple, last.wallS / (last.multiple * base.wallS), last.ingestS / (last.multiple * base.ingestS)));
     result.scale = scaleRows;
   }
 

@@ -78,6 +78,8 @@ describe('npm run bench -- --smoke', () => {
       expect(row.coresBusy, row.contender).toBeGreaterThan(0);
       expect(row.coresBusy, row.contender).toBeLessThan(1.5);
     }
+    // The targets judged on unrounded medians (bench/targets.ts; its own spec checks the verdicts).
+    expect(stdout).toMatch(/^targets: default ÷ Python (not measured|\d+\.\d{3}× \(≥ 2×: (met|NOT MET); goal 2\.5×: (reached|not reached)\)); share of the ceiling \d+\.\d% \(≥ 75%: (met|NOT MET)\)$/m);
     expect(stdout).toMatch(
       /^CPU budget: 75% of the ceiling is \d+\.\d\d s; the default's \d+\.\d\d s of machine CPU need at least \d+\.\d\d s on \d+ cores less the \d+\.\d\d core stolen while it ran, so it would have to keep them \d+% busy \(it kept them \d+% busy; the ceiling \d+%\)$/m,
     );
@@ -95,6 +97,7 @@ describe('npm run bench -- --smoke', () => {
   it('runs the scale step on 1×, 4× and 16× the files, each writing more rows than the size before', () => {
     expect(stdout).toMatch(/^## Scale: 2 × k files of 150 tweets/m);
     expect(stdout).toMatch(/^linear fit through 1× and 16×: wall ≈ /m);
+    expect(stdout).toMatch(/^targets: 16× the files in 16× the time ± 15%: wall ratio \d\.\d{3} \((met|NOT MET)\), ingest after boot \d\.\d{3} \((met|NOT MET)\)$/m);
     expect(scale.map((row) => [row.multiple, row.files])).toEqual([
       [1, 2],
       [4, 8],
