@@ -253,8 +253,8 @@ export class PubSubNotificationSource {
     this.logger.error({ err: error, subscription: this.subscriptionName }, 'subscription error');
   }
 
-  // The library reports lost streams (status 14 UNAVAILABLE while the server is unreachable)
-  // only as debug events, and retries them itself with backoff.
+  // The library reports lost streams (13 INTERNAL when the server resets them as it dies, 14
+  // UNAVAILABLE while it is unreachable) only as debug events, and retries them itself with backoff.
   private onDebug(debug: DebugMessage): void {
     const code = statusCode(debug.error);
     if (code !== undefined && !ROUTINE_STREAM_END.has(code) && !(this.channelReady?.() ?? false)) {
