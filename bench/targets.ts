@@ -14,11 +14,12 @@ const verdict = (met: boolean): string => (met ? 'met' : 'NOT MET');
 /** The throughput targets: the default against the Python reference (when measured) and against the ceiling. */
 export function throughputTargetsLine(defaultWallS: number, ceilingWallS: number, pythonWallS: number | undefined): string {
   const share = ceilingWallS / defaultWallS;
+  const timesPython = pythonWallS === undefined ? undefined : pythonWallS / defaultWallS;
   const python =
-    pythonWallS === undefined
+    timesPython === undefined
       ? 'default ÷ Python not measured'
-      : `default ÷ Python ${(pythonWallS / defaultWallS).toFixed(3)}× (≥ ${TARGETS.timesPython}×: ${verdict(pythonWallS / defaultWallS >= TARGETS.timesPython)}; ` +
-        `goal ${TARGETS.timesPythonGoal}×: ${pythonWallS / defaultWallS >= TARGETS.timesPythonGoal ? 'reached' : 'not reached'})`;
+      : `default ÷ Python ${timesPython.toFixed(3)}× (≥ ${TARGETS.timesPython}×: ${verdict(timesPython >= TARGETS.timesPython)}; ` +
+        `goal ${TARGETS.timesPythonGoal}×: ${timesPython >= TARGETS.timesPythonGoal ? 'reached' : 'not reached'})`;
   return `targets: ${python}; share of the ceiling ${(100 * share).toFixed(1)}% (≥ ${100 * TARGETS.shareOfCeiling}%: ${verdict(share >= TARGETS.shareOfCeiling)})`;
 }
 
