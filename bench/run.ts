@@ -339,7 +339,7 @@ function ceilingBudgetLine(defaultRow: Row, ceilingRow: Row, cores: number): str
   const stolenCores = defaultRow.stealS / defaultRow.wallS;
   const fastestWallS = defaultRow.machineCpuS / (cores - stolenCores);
   return (
-    `CPU budget: 75% of the ceiling is ${targetWallS.toFixed(2)} s; the default's ${defaultRow.machineCpuS.toFixed(2)} s of machine CPU ` +
+    `CPU budget: ${100 * TARGETS.shareOfCeiling}% of the ceiling is ${targetWallS.toFixed(2)} s; the default's ${defaultRow.machineCpuS.toFixed(2)} s of machine CPU ` +
     `need at least ${fastestWallS.toFixed(2)} s on ${cores} cores less the ${stolenCores.toFixed(2)} core stolen while it ran, ` +
     `so it would have to keep them ${((100 * fastestWallS) / targetWallS).toFixed(0)}% busy (it kept them ${(100 * defaultRow.coresBusy).toFixed(0)}% busy; ` +
     `the ceiling ${(100 * ceilingRow.coresBusy).toFixed(0)}%)`
@@ -504,6 +504,9 @@ async function main(): Promise<void> {
       };
     });
     const base = scaleRows[0]!;
+    // k × the files against k × the 1× run (1.00 is linear), by wall time and after boot.
+    const wallRatio = (row: (typeof scaleRows)[number]) => row.wallS / (row.multiple * base.wallS);
+    const ingestRatio = (row: (typeof scaleRows)[number]) => row.ingestS / (row.multiple * base.ingestS);
     print();
     print(
       `## Scale: ${options.scaleBaseFiles} × k files of ${options.tweetsPerFile} tweets, default configuration, ` +
@@ -519,15 +522,15 @@ async function main(): Promise<void> {
       const previous = index > 0 ? scaleRows[index - 1]! : undefined;
       const perFile = previous ? (row.wallS - previous.wallS) / (row.files - previous.files) : Number.NaN;
       print(
-        `| ${row.multiple}× | ${row.files} | ${row.mb.toFixed(0)} | ${row.wallS.toFixed(2)} | ${(row.wallS / (row.multiple * base.wallS)).toFixed(2)} | ` +
-          `${previous ? perFile.toFixed(4) : '–'} | ${row.ingestS.toFixed(2)} | ${(row.ingestS / (row.multiple * base.ingestS)).toFixed(2)} |`,
+        `| ${row.multiple}× | ${row.files} | ${row.mb.toFixed(0)} | ${row.wallS.toFixed(2)} | ${wallRatio(row).toFixed(2)} | ` +
+          `${previous ? perFile.toFixed(4) : '–'} | ${row.ingestS.toFixed(2)} | ${ingestRatio(row).toFixed(2)} |`,
       );
     });
     const last = scaleRows.at(-1)!;
     const slope = (last.wallS - base.wallS) / (last.files - base.files);
     print();
     print(`linear fit through 1× and ${last.multiple}×: wall ≈ ${(base.wallS - slope * base.files).toFixed(2)} s + ${slope.toFixed(4)} s × files`);
-    print(scaleTargetsLine(last.multiple, last.wallS / (last.multiple * base.wallS), last.ingestS / (last.multiple * base.ingestS)));
+    print(scaleTargetsLine(last.multiple, wallRatio(last), ingestRatio(last)));
     result.scale = scaleRows;
   }
 
