@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { StoredObject } from '../storage/object-store.js';
 
+/** The row of `service_settings` whose value `true` pauses claiming on every replica (the admin API's pause). */
+export const PAUSED_SETTING_KEY = 'ingest.paused';
+
 export type FileStatus = 'pending' | 'processing' | 'done' | 'failed';
 export const FILE_STATUSES: readonly FileStatus[] = ['pending', 'processing', 'done', 'failed'];
 
@@ -105,13 +108,20 @@ export class FilesRepository {
    * Claims up to `limit` files: pending ones whose retry time has come, and processing ones
    * whose lease expired. SKIP LOCKED lets any number of replicas claim concurrently without
    * waiting on each other or taking the same row.
+   *
+   * With `honourPause`, nothing is claimed while the cluster-wide pause is on. The check is part
+   * of the claim's own statement, so both read one snapshot: a file registered after the pause
+   * committed is never claimed before the resume. (A check in a query of its own, before the
+   * claim, let a claim that had read "not paused" wait for a pooled connection and then take a
+   * file that a backfill registered after the pause.)
    */
-  async claimNextFiles(owner: string, limit: number, leaseMs: number): Promise<ClaimedFile[]> {
+  async claimNextFiles(owner: string, limit: number, leaseMs: number, options: { honourPause?: boolean } = {}): Promise<ClaimedFile[]> {
     const rows = await this.update<ClaimedRow>(
       `WITH candidates AS (
          SELECT id, status, lease_owner FROM ingest_files
-         WHERE (status = 'pending' AND next_attempt_at <= now())
-            OR (status = 'processing' AND lease_expires_at < now())
+         WHERE ((status = 'pending' AND next_attempt_at <= now())
+             OR (status = 'processing' AND lease_expires_at < now()))
+           AND NOT ($4::boolean AND EXISTS (SELECT 1 FROM service_settings WHERE key = $5 AND value = 'true'::jsonb))
          ORDER BY id
          LIMIT $2
          FOR UPDATE SKIP LOCKED
@@ -127,7 +137,7 @@ export class FilesRepository {
        WHERE f.id = c.id
        RETURNING f.id, f.bucket, f.name, f.generation, f.size, f.attempts, f.backfill_id,
                  CASE WHEN c.status = 'processing' THEN c.lease_owner END AS expired_lease_owner`,
-      [owner, limit, leaseMs],
+      [owner, limit, leaseMs, options.honourPause ?? false, PAUSED_SETTING_KEY],
     );
     return rows
       .map((row) => ({

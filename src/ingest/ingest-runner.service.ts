@@ -66,7 +66,7 @@ export class IngestRunner {
   private stopping = false;
   private lastClaimError: string | null = null;
   private readonly processed = { done: 0, failed: 0, retried: 0 };
-  private pausedCheck: () => Promise<boolean> = async () => false;
+  private honourPause = false;
   private fileFinishedListener: ((finished: FinishedFile) => void) | null = null;
 
   constructor(
@@ -76,9 +76,12 @@ export class IngestRunner {
     private readonly processor: FileProcessor,
   ) {}
 
-  /** Lets the admin API pause claiming cluster-wide (paused replicas finish what they hold). */
-  setPausedCheck(check: () => Promise<boolean>): void {
-    this.pausedCheck = check;
+  /**
+   * Makes every claim honour the cluster-wide pause of the admin API (paused replicas finish what
+   * they hold and claim nothing new). The one-shot `ingest` command does not call it.
+   */
+  honourClusterPause(): void {
+    this.honourPause = true;
   }
 
   /**
@@ -148,10 +151,11 @@ export class IngestRunner {
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
       const free = this.config.CONCURRENT_FILES - this.active.size;
-      if (free > 0 && !(await this.isPaused())) {
+      if (free > 0) {
         let claimed: ClaimedFile[];
         try {
-          claimed = await this.files.claimNextFiles(this.owner, free, this.config.LEASE_MS);
+          // While paused this claims nothing, and the loop waits for the next poll.
+          claimed = await this.files.claimNextFiles(this.owner, free, this.config.LEASE_MS, { honourPause: this.honourPause });
           this.lastClaimError = null;
         } catch (error) {
           this.lastClaimError = describeError(error);
@@ -176,14 +180,6 @@ export class IngestRunner {
       const log = this.logger.child({ fileId: file.id, file: file.name, attempt: file.attempts });
       await this.settle(log, () => this.files.releaseFile(file.id, this.owner));
       log.info({ outcome: 'released' }, 'file released at shutdown');
-    }
-  }
-
-  private async isPaused(): Promise<boolean> {
-    try {
-      return await this.pausedCheck();
-    } catch {
-      return false; // the claim itself will report the database error
     }
   }
 

@@ -5,10 +5,10 @@ import { LOGGER } from '../logging/logger.js';
 import { SettingsRepository, type PausedSetting } from './settings.repository.js';
 
 /**
- * Pause and resume, cluster-wide: the flag lives in the database and every replica's claim loop
- * reads it before claiming (one primary-key lookup per poll). Paused replicas finish the files
- * they hold and claim nothing new; resuming wakes this replica at once and the others at their
- * next poll (POLL_INTERVAL_MS).
+ * Pause and resume, cluster-wide: the flag lives in the database, and every replica's claim
+ * checks it in the claim's own statement (FilesRepository.claimNextFiles). Paused replicas
+ * finish the files they hold and claim nothing new; resuming wakes this replica at once and the
+ * others at their next poll (POLL_INTERVAL_MS).
  */
 @Injectable()
 export class PauseService implements OnModuleInit {
@@ -19,7 +19,7 @@ export class PauseService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.runner.setPausedCheck(async () => (await this.settings.readPaused()).paused);
+    this.runner.honourClusterPause();
   }
 
   state(): Promise<PausedSetting> {

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-
-// The row of service_settings that pauses claiming on every replica.
-const PAUSED_KEY = 'ingest.paused';
+import { PAUSED_SETTING_KEY as PAUSED_KEY } from '../ingest/files.repository.js';
 
 export interface PausedSetting {
   paused: boolean;

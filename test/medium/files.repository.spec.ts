@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { FilesRepository, type FileOutcome } from '../../src/ingest/files.repository.js';
+import { SettingsRepository } from '../../src/pause/settings.repository.js';
 import type { StoredObject } from '../../src/storage/object-store.js';
 import { useTestDataSource } from '../support/medium-fixture.js';
 
@@ -30,7 +31,7 @@ describe('FilesRepository (real PostgreSQL)', () => {
   let dataSource: DataSource;
   let files: FilesRepository;
 
-  useTestDataSource({ poolSize: 20, truncate: ['ingest_files'] }, (connected) => {
+  useTestDataSource({ poolSize: 20, truncate: ['ingest_files', 'service_settings'] }, (connected) => {
     dataSource = connected;
     files = new FilesRepository(connected);
   });
@@ -64,6 +65,35 @@ describe('FilesRepository (real PostgreSQL)', () => {
     expect(new Set(claimed).size).toBe(60);
     const rows: { lease_owner: string }[] = await dataSource.query(`SELECT lease_owner FROM ingest_files WHERE status = 'processing'`);
     expect(rows).toHaveLength(60);
+  });
+
+  it('claims nothing during the cluster-wide pause when told to honour it, and reads the pause in the same snapshot as the files', async () => {
+    const settings = new SettingsRepository(dataSource);
+    await settings.writePaused(true);
+    await files.registerObjects(objects(2));
+    expect(await files.claimNextFiles('replica', 2, 60_000, { honourPause: true })).toEqual([]);
+    // The one-shot ingest command does not honour it.
+    const [taken] = await files.claimNextFiles('cli', 1, 60_000);
+    expect(taken!.name).toBe('f-0000.jsonl.gz');
+
+    // Paused again in one transaction with a new file: until it commits, a claim sees neither
+    // (it takes the file registered before); once it commits, both: the new file waits.
+    await settings.writePaused(false);
+    const writer = dataSource.createQueryRunner();
+    await writer.connect();
+    try {
+      await writer.startTransaction();
+      await writer.query(`UPDATE service_settings SET value = 'true'::jsonb WHERE key = 'ingest.paused'`);
+      await writer.query(`INSERT INTO ingest_files (bucket, name, generation) VALUES ('bucket', 'late.jsonl.gz', '1')`);
+      const beforeCommit = await files.claimNextFiles('replica', 5, 60_000, { honourPause: true });
+      expect(beforeCommit.map((file) => file.name)).toEqual(['f-0001.jsonl.gz']);
+      await writer.commitTransaction();
+    } finally {
+      await writer.release();
+    }
+    expect(await files.claimNextFiles('replica', 5, 60_000, { honourPause: true })).toEqual([]);
+    await settings.writePaused(false);
+    expect((await files.claimNextFiles('replica', 5, 60_000, { honourPause: true })).map((file) => file.name)).toEqual(['late.jsonl.gz']);
   });
 
   it('claims a file again once its lease has expired, and counts the attempt', async () => {
