@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { PAUSED_SETTING_KEY as PAUSED_KEY } from '../ingest/files.repository.js';
+import { PAUSED_SETTING_KEY } from '../ingest/files.repository.js';
 
 export interface PausedSetting {
   paused: boolean;
@@ -16,7 +16,7 @@ export class SettingsRepository {
   async readPaused(): Promise<PausedSetting> {
     const rows: { value: unknown; updated_at: Date }[] = await this.dataSource.query(
       `SELECT value, updated_at FROM service_settings WHERE key = $1`,
-      [PAUSED_KEY],
+      [PAUSED_SETTING_KEY],
     );
     const row = rows[0];
     return { paused: row?.value === true, updatedAt: row?.updated_at ?? null };
@@ -27,7 +27,7 @@ export class SettingsRepository {
       `INSERT INTO service_settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())
        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
        RETURNING value, updated_at`,
-      [PAUSED_KEY, JSON.stringify(paused)],
+      [PAUSED_SETTING_KEY, JSON.stringify(paused)],
     );
     return { paused: rows[0]!.value === true, updatedAt: rows[0]!.updated_at };
   }

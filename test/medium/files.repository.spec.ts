@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
-import { FilesRepository, type FileOutcome } from '../../src/ingest/files.repository.js';
+import { FilesRepository, PAUSED_SETTING_KEY, type FileOutcome } from '../../src/ingest/files.repository.js';
 import { SettingsRepository } from '../../src/pause/settings.repository.js';
 import type { StoredObject } from '../../src/storage/object-store.js';
 import { useTestDataSource } from '../support/medium-fixture.js';
@@ -83,7 +83,7 @@ describe('FilesRepository (real PostgreSQL)', () => {
     await writer.connect();
     try {
       await writer.startTransaction();
-      await writer.query(`UPDATE service_settings SET value = 'true'::jsonb WHERE key = 'ingest.paused'`);
+      await writer.query(`UPDATE service_settings SET value = 'true'::jsonb WHERE key = $1`, [PAUSED_SETTING_KEY]);
       await writer.query(`INSERT INTO ingest_files (bucket, name, generation) VALUES ('bucket', 'late.jsonl.gz', '1')`);
       const beforeCommit = await files.claimNextFiles('replica', 5, 60_000, { honourPause: true });
       expect(beforeCommit.map((file) => file.name)).toEqual(['f-0001.jsonl.gz']);
